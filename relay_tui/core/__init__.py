@@ -1,0 +1,1 @@
+"""The pure-Python engine of relay-tui; it never imports Textual."""

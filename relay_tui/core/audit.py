@@ -1,0 +1,412 @@
+"""The hash-chained audit log: append under a lock, read, verify, and what the records grant."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import getpass
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+GENESIS = "0" * 64
+
+RECORD_FIELDS = (
+    "seq",
+    "ts",
+    "event",
+    "actor",
+    "workblock",
+    "report_path",
+    "report_sha256",
+    "message_sha256",
+    "status",
+    "findings",
+    "destination",
+    "card_sha256",
+    "note",
+    "prev",
+)
+
+CARD_AUTHORIZED = "CARD_AUTHORIZED"
+RELAY_CONFIRMED = "RELAY_CONFIRMED"
+RELAY_ABORTED = "RELAY_ABORTED"
+HOLD_SET = "HOLD_SET"
+HOLD_RELEASED = "HOLD_RELEASED"
+RECEIPT_REVIEWED = "RECEIPT_REVIEWED"
+VALIDATION_BLOCKED = "VALIDATION_BLOCKED"
+LINK_CLOSED = "LINK_CLOSED"
+TORN_TAIL_SET_ASIDE = "TORN_TAIL_SET_ASIDE"
+
+#: Events that grant authority; they count only with a ``human:`` actor.
+AUTHORITY_EVENTS = frozenset({CARD_AUTHORIZED, RELAY_CONFIRMED, HOLD_RELEASED, LINK_CLOSED})
+
+
+class AuditWriteError(Exception):
+    """An append that did not reach the disk; the decision must not be reported as recorded."""
+
+
+def human_actor(login: str | None = None) -> str:
+    """``human:<login>`` for the person at the keyboard."""
+    if login is None:
+        try:
+            login = getpass.getuser()
+        except Exception:  # noqa: BLE001 - no passwd entry in some containers
+            login = "unknown"
+    return f"human:{login}"
+
+
+def utc_stamp(now: dt.datetime | None = None) -> str:
+    """UTC ISO 8601 with ``Z`` and seconds precision."""
+    moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, separators ``,`` and ``:``, non-ASCII kept as UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def record_hash(record: dict[str, Any]) -> str:
+    """The sha256 of a record without its ``hash`` field, re-serialized canonically."""
+    body = {key: value for key, value in record.items() if key != "hash"}
+    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class AuditRead:
+    """The verified prefix of the log and what, if anything, is wrong after it."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    """Records before the first bad one (the only ones trusted)."""
+    line_count: int = 0
+    """Complete lines in the file (a torn tail excluded)."""
+    first_bad_seq: int | None = None
+    """Line number (from 1) of the first record that does not verify."""
+    bad_reason: str | None = None
+    torn_tail: bytes | None = None
+    """The bytes of an unterminated or unparseable last line."""
+    good_length: int = 0
+    """Byte length of the file without the torn tail."""
+    last_hash: str = GENESIS
+    """The ``hash`` of the last complete record as written (for the next ``prev``)."""
+    last_seq: int = 0
+
+    @property
+    def intact(self) -> bool:
+        """True when every record verifies and there is no torn tail."""
+        return self.first_bad_seq is None and self.torn_tail is None
+
+    def describe(self) -> str:
+        """One line for a banner or the CLI."""
+        parts = []
+        if self.first_bad_seq is not None:
+            parts.append(f"chain broken at seq {self.first_bad_seq}: {self.bad_reason}")
+        if self.torn_tail is not None:
+            parts.append(
+                f"torn tail after seq {self.line_count} ({len(self.torn_tail)} bytes of an unfinished record)"
+            )
+        if not parts:
+            return f"chain intact ({len(self.records)} records)"
+        return "; ".join(parts)
+
+
+def read_log(path: Path, head_path: Path | None = None) -> AuditRead:
+    """Read and verify the log; never writes. A missing or empty log verifies."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        data = b""
+    lines = data.split(b"\n")
+    torn: bytes | None = None
+    if lines and lines[-1] == b"":
+        lines.pop()
+    elif lines:
+        torn = lines.pop()
+    if torn is None and lines and _parse_object(lines[-1]) is None:
+        torn = lines.pop() + b"\n"
+    good_length = len(data) - (len(torn) if torn is not None else 0)
+    records: list[dict[str, Any]] = []
+    first_bad: int | None = None
+    reason: str | None = None
+    previous = GENESIS
+    last_hash = GENESIS
+    last_seq = 0
+    for number, raw in enumerate(lines, start=1):
+        record = _parse_object(raw)
+        if record is not None and isinstance(record.get("hash"), str):
+            last_hash = record["hash"]
+        if record is not None and isinstance(record.get("seq"), int):
+            last_seq = record["seq"]
+        if first_bad is not None:
+            continue
+        problem = _verify(record, number, previous)
+        if problem is not None:
+            first_bad, reason = number, problem
+            continue
+        assert record is not None
+        records.append(record)
+        previous = record["hash"]
+    last_seq = max(last_seq, len(lines))
+    if first_bad is None and head_path is not None:
+        head_problem = _check_head(head_path, records)
+        if head_problem is not None:
+            first_bad, reason = len(records) + 1, head_problem
+    return AuditRead(
+        records=records,
+        line_count=len(lines),
+        first_bad_seq=first_bad,
+        bad_reason=reason,
+        torn_tail=torn,
+        good_length=good_length,
+        last_hash=last_hash,
+        last_seq=last_seq,
+    )
+
+
+def _parse_object(raw: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _verify(record: dict[str, Any] | None, number: int, previous: str) -> str | None:
+    if record is None:
+        return "the line is not a JSON object"
+    if record.get("seq") != number:
+        return f"seq is {record.get('seq')!r} on line {number} (records deleted, added or reordered)"
+    if record.get("prev") != previous:
+        return "prev does not match the previous record's hash"
+    if record.get("hash") != record_hash(record):
+        return "the record was edited after it was written (hash mismatch)"
+    return None
+
+
+def _check_head(head_path: Path, records: list[dict[str, Any]]) -> str | None:
+    """The log must still hold the last record the relay wrote (catches a log cut short)."""
+    try:
+        head = json.loads(head_path.read_text("utf-8"))
+        seq, digest = int(head["seq"]), str(head["hash"])
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError, OSError):
+        return "the head file audit.head is unreadable"
+    if seq > len(records):
+        return f"the log ends at seq {len(records)} but the relay last wrote seq {seq} (log cut short)"
+    if seq >= 1 and records[seq - 1].get("hash") != digest:
+        return f"record {seq} differs from the one the relay last wrote"
+    return None
+
+
+@contextlib.contextmanager
+def _locked(lock_path: Path) -> Iterator[None]:
+    import fcntl
+
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        os.close(descriptor)
+
+
+def _write_all(descriptor: int, payload: bytes) -> None:
+    written = os.write(descriptor, payload)
+    if written != len(payload):
+        raise OSError(errno.EIO, f"short write ({written} of {len(payload)} bytes)")
+    os.fsync(descriptor)
+
+
+class AuditLog:
+    """``.relay/audit.jsonl`` with its lock file and head file beside it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock_path = path.with_name(path.name + ".lock")
+        self.head_path = path.with_name(path.name + ".head")
+
+    def read(self) -> AuditRead:
+        """Read and verify (no lock needed: appends are whole lines)."""
+        return read_log(self.path, self.head_path)
+
+    def all_records(self) -> list[dict[str, Any]]:
+        """Every complete line that parses as an object, verified or not (for listing)."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return []
+        lines = data.split(b"\n")[:-1]
+        return [record for record in map(_parse_object, lines) if record is not None]
+
+    def append(
+        self,
+        event: str,
+        actor: str,
+        *,
+        now: dt.datetime | None = None,
+        **values: Any,
+    ) -> dict[str, Any]:
+        """Append one record and fsync it before returning; ``AuditWriteError`` otherwise.
+
+        A torn tail found under the lock is first moved to ``audit.jsonl.torn-<seq>``
+        and a ``TORN_TAIL_SET_ASIDE`` record says so.
+        """
+        unknown = set(values) - set(RECORD_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown audit fields: {sorted(unknown)}")
+        try:
+            with _locked(self.lock_path):
+                state = read_log(self.path)
+                seq, previous = state.last_seq, state.last_hash
+                if state.torn_tail is not None:
+                    aside = self._set_aside(state, seq + 1)
+                    note = f"{len(state.torn_tail)} torn bytes moved to {aside.name}"
+                    marker = self._write_record(
+                        TORN_TAIL_SET_ASIDE, "relay", seq, previous, now, {"note": note}
+                    )
+                    seq, previous = marker["seq"], marker["hash"]
+                return self._write_record(event, actor, seq, previous, now, values)
+        except OSError as error:
+            raise AuditWriteError(f"the audit record was not written: {error.strerror or error}") from error
+
+    def _set_aside(self, state: AuditRead, seq: int) -> Path:
+        assert state.torn_tail is not None
+        aside = self.path.with_name(f"{self.path.name}.torn-{seq}")
+        counter = 2
+        while aside.exists():
+            aside = self.path.with_name(f"{self.path.name}.torn-{seq}.{counter}")
+            counter += 1
+        descriptor = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            _write_all(descriptor, state.torn_tail)
+        finally:
+            os.close(descriptor)
+        descriptor = os.open(self.path, os.O_WRONLY)
+        try:
+            os.ftruncate(descriptor, state.good_length)
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        return aside
+
+    def _write_record(
+        self,
+        event: str,
+        actor: str,
+        seq: int,
+        previous: str,
+        now: dt.datetime | None,
+        values: dict[str, Any],
+    ) -> dict[str, Any]:
+        record: dict[str, Any] = {name: None for name in RECORD_FIELDS}
+        record.update(values)
+        record.update(seq=seq + 1, ts=utc_stamp(now), event=event, actor=actor, prev=previous)
+        record["hash"] = record_hash(record)
+        line = (canonical_json(record) + "\n").encode("utf-8")
+        created = not self.path.exists()
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            _write_all(descriptor, line)
+        finally:
+            os.close(descriptor)
+        if created:
+            _fsync_folder(self.path.parent)
+        self._write_head(record)
+        return record
+
+    def _write_head(self, record: dict[str, Any]) -> None:
+        temporary = self.head_path.with_name(self.head_path.name + ".tmp")
+        payload = canonical_json({"seq": record["seq"], "hash": record["hash"]}).encode("utf-8")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            _write_all(descriptor, payload)
+        finally:
+            os.close(descriptor)
+        os.replace(temporary, self.head_path)
+
+
+def _fsync_folder(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def is_human(record: dict[str, Any]) -> bool:
+    """True when the record's actor is ``human:<login>``."""
+    actor = record.get("actor")
+    return isinstance(actor, str) and actor.startswith("human:") and len(actor) > len("human:")
+
+
+@dataclass(frozen=True)
+class AuditView:
+    """What the trusted records say: authorizations, holds, closed links, blocked reports."""
+
+    read: AuditRead = field(default_factory=AuditRead)
+
+    @classmethod
+    def of(cls, log: AuditLog) -> AuditView:
+        """Read the log once and build the view."""
+        return cls(read=log.read())
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        return self.read.records
+
+    def card_authorized(self, workblock: str, card_sha256: str) -> bool:
+        """A human ``CARD_AUTHORIZED`` record for this card body exists."""
+        return any(
+            record.get("event") == CARD_AUTHORIZED
+            and record.get("workblock") == workblock
+            and record.get("card_sha256") == card_sha256
+            and is_human(record)
+            for record in self.records
+        )
+
+    def on_hold(self, workblock: str) -> bool:
+        """The latest abort or hold of the workblock has no later human release."""
+        held = False
+        for record in self.records:
+            if record.get("workblock") != workblock:
+                continue
+            event = record.get("event")
+            if event in (RELAY_ABORTED, HOLD_SET):
+                held = True
+            elif event == HOLD_RELEASED and is_human(record):
+                held = False
+        return held
+
+    def link_closed(self, workblock: str) -> bool:
+        """A human ``LINK_CLOSED`` record exists for the workblock."""
+        return any(
+            record.get("event") == LINK_CLOSED and record.get("workblock") == workblock and is_human(record)
+            for record in self.records
+        )
+
+    def blocked_recorded(self, report_sha256: str) -> bool:
+        """A ``VALIDATION_BLOCKED`` record exists for this report hash."""
+        return any(
+            record.get("event") == VALIDATION_BLOCKED and record.get("report_sha256") == report_sha256
+            for record in self.records
+        )
+
+    def relayed(self, report_sha256: str, message_sha256: str) -> bool:
+        """This exact message of this exact report was already confirmed by a human."""
+        return any(
+            record.get("event") == RELAY_CONFIRMED
+            and record.get("report_sha256") == report_sha256
+            and record.get("message_sha256") == message_sha256
+            and is_human(record)
+            for record in self.records
+        )

@@ -1,0 +1,322 @@
+"""Parsing a report's exact bytes: Markdown with ``+++`` TOML front matter, or JSON."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from relay_tui.core.models import (
+    OUTCOMES,
+    REQUIRED_SECTIONS,
+    SECTION_TITLES,
+    Finding,
+    Report,
+    Severity,
+    is_valid_workblock_id,
+)
+
+ReportKind = Literal["md", "json"]
+
+REQUIRED_FIELDS = ("workblock", "title", "outcome", "state_revision", "files_changed")
+_SECTION_BY_FOLDED = {title.casefold(): title for title in SECTION_TITLES}
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+_FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+_JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+
+
+@dataclass(frozen=True)
+class TextSegment:
+    """A piece of untrusted report text and where it starts in the file (1-based)."""
+
+    text: str
+    first_line: int
+    where: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """A level-2 section of the report body."""
+
+    title: str
+    body: str
+    heading_line: int
+
+
+@dataclass
+class ParsedReport:
+    """Everything read from a report's bytes; ``report`` is None when the fields are invalid."""
+
+    data: bytes
+    sha256: str
+    kind: ReportKind
+    text: str | None = None
+    """The decoded text: BOM removed, CRLF turned into LF (line numbers unchanged)."""
+    raw_text: str | None = None
+    """The decoded text exactly as stored (for the HIDDEN rule)."""
+    fields: dict[str, Any] | None = None
+    field_lines: dict[str, int] = field(default_factory=dict)
+    report: Report | None = None
+    sections: dict[str, Section] = field(default_factory=dict)
+    segments: list[TextSegment] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def line_of_field(self, name: str) -> int | None:
+        """The line where a front matter / JSON field is written, if known."""
+        return self.field_lines.get(name)
+
+
+def structure(code: int, message: str, line: int | None = None, column: int | None = None) -> Finding:
+    """A STRUCTURE finding (always an error)."""
+    return Finding(
+        rule=f"STRUCTURE-{code:03d}",
+        severity=Severity.error,
+        message=message,
+        line=line,
+        column=column,
+    )
+
+
+def guess_kind(name: str, data: bytes) -> ReportKind:
+    """JSON for a ``.json`` name or bytes that open with ``{``; Markdown otherwise."""
+    if name.lower().endswith(".json"):
+        return "json"
+    return "json" if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") else "md"
+
+
+def parse_report(data: bytes, name: str = "report.md") -> ParsedReport:
+    """Parse the exact bytes of a report; problems become STRUCTURE findings, never raise."""
+    parsed = ParsedReport(data=data, sha256=hashlib.sha256(data).hexdigest(), kind=guess_kind(name, data))
+    try:
+        raw_text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        parsed.findings.append(
+            structure(1, f"The file is not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}).", line)
+        )
+        return parsed
+    parsed.raw_text = raw_text
+    text = raw_text[1:] if raw_text.startswith("\ufeff") else raw_text
+    text = text.replace("\r\n", "\n")
+    parsed.text = text
+    if not text.strip():
+        parsed.findings.append(
+            structure(2, "The report is empty or incomplete (no final message was written).", 1)
+        )
+        return parsed
+    if parsed.kind == "json":
+        _parse_json(parsed, text)
+    else:
+        _parse_markdown(parsed, text)
+    if parsed.fields is not None:
+        _check_fields(parsed)
+    return parsed
+
+
+def _parse_markdown(parsed: ParsedReport, text: str) -> None:
+    lines = text.split("\n")
+    parsed.segments.append(TextSegment(text=text, first_line=1, where="report"))
+    if lines[0].strip() != "+++":
+        parsed.findings.append(
+            structure(3, "The report does not open with '+++' front matter (TOML between two '+++' lines).", 1)
+        )
+        return
+    closing = next((index for index in range(1, len(lines)) if lines[index].strip() == "+++"), None)
+    if closing is None:
+        parsed.findings.append(
+            structure(3, "The front matter has no closing '+++' line; the report may be cut off.", len(lines))
+        )
+        return
+    front = "\n".join(lines[1:closing])
+    try:
+        fields = tomllib.loads(front)
+    except tomllib.TOMLDecodeError as error:
+        match = _TOML_POSITION.search(str(error))
+        line = int(match.group(1)) + 1 if match else 2
+        column = int(match.group(2)) if match else None
+        reason = _TOML_POSITION.sub("", str(error)).strip()
+        parsed.findings.append(structure(4, f"The front matter is not valid TOML: {reason}.", line, column))
+        return
+    parsed.fields = fields
+    for index in range(1, closing):
+        key = re.match(r"\s*([A-Za-z0-9_-]+)\s*=", lines[index])
+        if key and key.group(1) not in parsed.field_lines:
+            parsed.field_lines[key.group(1)] = index + 1
+    _collect_sections(parsed, lines, closing + 1)
+
+
+def _collect_sections(parsed: ParsedReport, lines: list[str], body_start: int) -> None:
+    """Level-2 headings outside code fences split the body into sections."""
+    fence: str | None = None
+    current: tuple[str, int] | None = None
+    body_lines: list[str] = []
+
+    def close() -> None:
+        if current is not None and current[0] not in parsed.sections:
+            parsed.sections[current[0]] = Section(current[0], "\n".join(body_lines).strip("\n"), current[1])
+
+    for index in range(body_start, len(lines)):
+        line = lines[index]
+        fence_match = _FENCE.match(line)
+        if fence_match:
+            marker = fence_match.group(1)[0] * 3
+            fence = None if fence == marker else (fence or marker)
+        heading = None if fence else _HEADING.match(line)
+        if heading and len(heading.group(1)) <= 2:
+            close()
+            body_lines = []
+            title = _SECTION_BY_FOLDED.get(heading.group(2).strip().casefold())
+            current = (title, index + 1) if title and len(heading.group(1)) == 2 else None
+            continue
+        if current is not None:
+            body_lines.append(line)
+    close()
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        result[key] = value
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _parse_json(parsed: ParsedReport, text: str) -> None:
+    try:
+        value = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        parsed.findings.append(structure(4, f"The report is not valid JSON: {error.msg}.", error.lineno, error.colno))
+        return
+    except RecursionError:
+        parsed.findings.append(structure(4, "The JSON is nested too deeply to be a report."))
+        return
+    except ValueError as error:
+        parsed.findings.append(structure(4, f"The report is not acceptable JSON: {error}."))
+        return
+    for match in _JSON_STRING.finditer(text):
+        try:
+            decoded = json.loads(match.group(0))
+        except ValueError:
+            continue
+        if decoded:
+            line = text.count("\n", 0, match.start()) + 1
+            parsed.segments.append(TextSegment(text=decoded, first_line=line, where="json"))
+    if not isinstance(value, dict):
+        parsed.findings.append(structure(4, "The JSON report must be an object with the report's fields.", 1))
+        return
+    for key in value:
+        found = re.search(r'"' + re.escape(key) + r'"\s*:', text)
+        if found:
+            parsed.field_lines[key] = text.count("\n", 0, found.start()) + 1
+    sections = value.get("sections")
+    fields = {key: item for key, item in value.items() if key != "sections"}
+    parsed.fields = fields
+    if sections is None:
+        return
+    if not isinstance(sections, dict):
+        parsed.findings.append(
+            structure(6, "'sections' must be an object of section title to text.", parsed.line_of_field("sections"))
+        )
+        return
+    for key, body in sections.items():
+        title = _SECTION_BY_FOLDED.get(str(key).strip().casefold())
+        if title is None or body is None:
+            continue
+        if not isinstance(body, str):
+            parsed.findings.append(
+                structure(6, f"Section {title!r} must be text.", parsed.line_of_field(str(key)))
+            )
+            continue
+        parsed.sections[title] = Section(title, body.strip("\n"), parsed.line_of_field(str(key)) or 1)
+
+
+def _check_fields(parsed: ParsedReport) -> None:
+    fields = parsed.fields or {}
+    problems: list[Finding] = []
+    for name in REQUIRED_FIELDS:
+        if fields.get(name) is None:
+            problems.append(structure(5, f"The required field '{name}' is missing.", _front_matter_line(parsed)))
+    workblock = fields.get("workblock")
+    if workblock is not None and not is_valid_workblock_id(workblock):
+        problems.append(
+            structure(
+                6,
+                "'workblock' must be an id like WB-012 (letters, digits, '.', '_', '-'; at most 64).",
+                parsed.line_of_field("workblock"),
+            )
+        )
+    outcome = fields.get("outcome")
+    if outcome is not None and outcome not in OUTCOMES:
+        problems.append(
+            structure(6, f"'outcome' must be one of {', '.join(OUTCOMES)}.", parsed.line_of_field("outcome"))
+        )
+    for name in ("state_revision", "report_version"):
+        value = fields.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            problems.append(structure(6, f"'{name}' must be a whole number.", parsed.line_of_field(name)))
+    version = fields.get("report_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version < 1:
+        problems.append(structure(6, "'report_version' must be 1 or more.", parsed.line_of_field("report_version")))
+    files = fields.get("files_changed")
+    if files is not None and (not isinstance(files, list) or not all(isinstance(item, str) for item in files)):
+        problems.append(
+            structure(6, "'files_changed' must be a list of paths (text).", parsed.line_of_field("files_changed"))
+        )
+    for name in ("title", "base_commit"):
+        value = fields.get(name)
+        if value is not None and not isinstance(value, str):
+            problems.append(structure(6, f"'{name}' must be text.", parsed.line_of_field(name)))
+    tests = fields.get("tests")
+    if tests is not None:
+        if not isinstance(tests, dict):
+            problems.append(structure(6, "'tests' must be a table/object.", parsed.line_of_field("tests")))
+        else:
+            for key in ("passed", "failed", "skipped"):
+                count = tests.get(key)
+                if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
+                    problems.append(
+                        structure(6, f"'tests.{key}' must be a whole number, 0 or more.", parsed.line_of_field("tests"))
+                    )
+    missing_sections = [name for name in REQUIRED_SECTIONS if name not in parsed.sections]
+    for name in missing_sections:
+        where = "in 'sections'" if parsed.kind == "json" else f"as a '## {name}' heading"
+        problems.append(structure(7, f"The required section '{name}' is missing ({where}).", _last_line(parsed)))
+    for name in REQUIRED_SECTIONS:
+        section = parsed.sections.get(name)
+        if section is not None and not section.body.strip():
+            problems.append(structure(8, f"The required section '{name}' is empty.", section.heading_line))
+    parsed.findings.extend(problems)
+    if problems:
+        return
+    try:
+        parsed.report = Report.model_validate(
+            {
+                **{key: value for key, value in fields.items() if value is not None},
+                "sections": {name: section.body for name, section in parsed.sections.items()},
+            }
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        parsed.findings.append(
+            structure(6, f"The field '{where}' is invalid: {first['msg']}.", parsed.line_of_field(str(first["loc"][0])))
+        )
+
+
+def _front_matter_line(parsed: ParsedReport) -> int:
+    return 1
+
+
+def _last_line(parsed: ParsedReport) -> int:
+    return (parsed.text or "").count("\n") + 1

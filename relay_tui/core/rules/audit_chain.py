@@ -1,0 +1,28 @@
+"""AUDIT: a damaged audit log can only make a label worse."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from relay_tui.core.models import Finding, Severity
+from relay_tui.core.rules.base import RuleContext, finding, register
+
+
+@register("AUDIT", needs_report=False)
+def check_audit_chain(ctx: RuleContext) -> Iterator[Finding]:
+    """A broken chain is an error, a torn tail a warning."""
+    read = ctx.audit.read
+    if read.first_bad_seq is not None:
+        yield finding(
+            "AUDIT-001",
+            Severity.error,
+            f"The audit log's chain is broken at seq {read.first_bad_seq} ({read.bad_reason}); "
+            "run 'relay-tui audit verify'.",
+        )
+    if read.torn_tail is not None:
+        yield finding(
+            "AUDIT-002",
+            Severity.warning,
+            f"The audit log ends in a torn tail after seq {read.line_count} (an unfinished "
+            "write); the next record sets it aside.",
+        )

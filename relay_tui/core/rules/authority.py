@@ -1,0 +1,3 @@
+"""AUTHORITY rule family (placeholder until its module lands)."""
+
+from __future__ import annotations

@@ -1,0 +1,75 @@
+"""The rule registry: each rule family is a small function over a validation context."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from relay_tui.core.audit import AuditView
+from relay_tui.core.models import Config, Finding, Report, Severity, State
+from relay_tui.core.report import ParsedReport
+from relay_tui.core.workspace import LoadedCard, Workspace
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """Everything a rule may look at; rules never read files themselves except via these."""
+
+    parsed: ParsedReport
+    config: Config
+    now: dt.datetime
+    workspace: Workspace | None = None
+    report_path: Path | None = None
+    state: State | None = None
+    state_error: str | None = None
+    card: LoadedCard | None = None
+    card_error: str | None = None
+    audit: AuditView = field(default_factory=AuditView)
+
+    @property
+    def report(self) -> Report:
+        """The typed report; only rules registered with ``needs_report=True`` may use it."""
+        assert self.parsed.report is not None
+        return self.parsed.report
+
+
+RuleCheck = Callable[[RuleContext], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule family's check and when it can run."""
+
+    family: str
+    check: RuleCheck
+    needs_report: bool
+    """True when the check needs valid report fields (skipped after STRUCTURE errors)."""
+
+
+RULES: list[Rule] = []
+
+
+def register(family: str, *, needs_report: bool = True) -> Callable[[RuleCheck], RuleCheck]:
+    """Decorator adding a rule family's check to the one registry."""
+
+    def decorate(check: RuleCheck) -> RuleCheck:
+        RULES.append(Rule(family=family, check=check, needs_report=needs_report))
+        return check
+
+    return decorate
+
+
+def finding(
+    rule: str, severity: Severity, message: str, line: int | None = None, column: int | None = None
+) -> Finding:
+    """Shorthand for building a finding."""
+    return Finding(rule=rule, severity=severity, message=message, line=line, column=column)
+
+
+def line_and_column(text: str, offset: int, first_line: int = 1) -> tuple[int, int]:
+    """1-based line and column of ``offset`` in ``text`` that starts at ``first_line``."""
+    line = first_line + text.count("\n", 0, offset)
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column

@@ -1,0 +1,3 @@
+"""INJECTION rule family (placeholder until its module lands)."""
+
+from __future__ import annotations

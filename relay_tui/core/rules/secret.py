@@ -1,0 +1,3 @@
+"""SECRET rule family (placeholder until its module lands)."""
+
+from __future__ import annotations

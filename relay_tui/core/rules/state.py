@@ -1,0 +1,63 @@
+"""STATE: the report was written against the current, fresh project state and workblock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from relay_tui.core.models import Finding, Severity
+from relay_tui.core.rules.base import RuleContext, finding, register
+from relay_tui.core.sanitize import sanitize_line
+
+
+@register("STATE")
+def check_state(ctx: RuleContext) -> Iterator[Finding]:
+    """Revision behind or ahead, another active workblock, an old or missing state."""
+    if ctx.state_error is not None:
+        yield finding(
+            "STATE-006",
+            Severity.error,
+            f"The state file cannot be read: {sanitize_line(ctx.state_error)}.",
+        )
+        return
+    state = ctx.state
+    if state is None:
+        yield finding(
+            "STATE-005",
+            Severity.warning,
+            "There is no .relay/state.toml, so staleness and conflicts cannot be checked.",
+        )
+        return
+    report = ctx.report
+    revision_line = ctx.parsed.line_of_field("state_revision")
+    if report.state_revision < state.revision:
+        yield finding(
+            "STATE-001",
+            Severity.warning,
+            f"The work started from state revision {report.state_revision}, but the state is now "
+            f"at revision {state.revision}: the plan changed since (stale).",
+            revision_line,
+        )
+    elif report.state_revision > state.revision:
+        yield finding(
+            "STATE-004",
+            Severity.error,
+            f"The report claims state revision {report.state_revision}, ahead of the current "
+            f"revision {state.revision}; no such state exists.",
+            revision_line,
+        )
+    if state.active_workblock and state.active_workblock != report.workblock:
+        yield finding(
+            "STATE-002",
+            Severity.warning,
+            f"The active workblock is {sanitize_line(state.active_workblock)}, not "
+            f"{report.workblock} (conflict).",
+            ctx.parsed.line_of_field("workblock"),
+        )
+    age = ctx.now - state.updated_at
+    if age > ctx.config.stale_after_delta:
+        yield finding(
+            "STATE-003",
+            Severity.warning,
+            f"The state was last updated {age.days} day(s) ago, longer than stale_after "
+            f"({ctx.config.stale_after}); check the plan is still current.",
+        )

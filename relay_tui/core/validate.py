@@ -1,0 +1,274 @@
+"""Validation: report bytes -> findings -> label -> prepared message (the verdict)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from relay_tui.core.audit import AuditLog, AuditView
+from relay_tui.core.message import (
+    MessageInputs,
+    build_message,
+    message_filename,
+    message_sha256,
+    relay_warnings,
+)
+from relay_tui.core.models import Config, Finding, Label, Severity, State
+from relay_tui.core.report import ParsedReport, parse_report
+from relay_tui.core.rules import RULES, RuleContext
+from relay_tui.core.sanitize import sanitize_line
+from relay_tui.core.workspace import (
+    FileTooLargeError,
+    LoadedCard,
+    UnsafeFileError,
+    Workspace,
+    WorkspaceError,
+    read_regular_file,
+)
+
+
+@dataclass(frozen=True)
+class ProjectSnapshot:
+    """The project files a validation reads besides the report: read once, shared by many."""
+
+    workspace: Workspace | None
+    config: Config
+    state: State | None = None
+    state_error: str | None = None
+    audit: AuditView = field(default_factory=AuditView)
+    config_error: str | None = None
+
+    @classmethod
+    def load(cls, workspace: Workspace | None) -> ProjectSnapshot:
+        """Read config, state and audit log; problems become errors carried to findings."""
+        if workspace is None or not workspace.exists:
+            return cls(workspace=workspace, config=Config())
+        config_error = None
+        try:
+            config = workspace.config
+        except WorkspaceError as error:
+            config, config_error = Config(), str(error)
+        state, state_error = None, None
+        try:
+            state = workspace.load_state()
+        except WorkspaceError as error:
+            state_error = str(error)
+        audit = AuditView.of(AuditLog(workspace.audit_path))
+        return cls(workspace, config, state, state_error, audit, config_error)
+
+    def card(self, workblock: str) -> tuple[LoadedCard | None, str | None]:
+        """The card of a workblock and, when it cannot be read, why."""
+        if self.workspace is None:
+            return None, None
+        try:
+            return self.workspace.load_card(workblock), None
+        except WorkspaceError as error:
+            return None, str(error)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Everything the human is told about one report version."""
+
+    report_path: Path | None
+    report_display_path: str
+    report_sha256: str | None
+    label: Label
+    findings: tuple[Finding, ...]
+    parsed: ParsedReport | None = None
+    on_hold: bool = False
+    message: str | None = None
+    """The exact text a confirmation relays; None unless the label is relayable."""
+    message_sha256: str | None = None
+    suggested_filename: str | None = None
+    unreadable: str | None = None
+    """Why the path could not be read at all (CLI exit code 2)."""
+
+    @property
+    def workblock(self) -> str | None:
+        """The report's workblock id, when its fields parsed."""
+        report = self.parsed.report if self.parsed is not None else None
+        return report.workblock if report is not None else None
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        """The warnings the human must acknowledge before relaying."""
+        return relay_warnings(self.findings)
+
+    def counts(self) -> dict[str, int]:
+        """Finding counts by severity (for audit records)."""
+        return {level.name: sum(1 for item in self.findings if item.severity == level) for level in Severity}
+
+    def as_json(self) -> dict[str, Any]:
+        """The contract's ``validate --json`` object."""
+        return {
+            "report": self.report_display_path,
+            "status": self.label.value,
+            "findings": [item.as_json() for item in self.findings],
+            "message": self.message,
+            "message_sha256": self.message_sha256,
+            "suggested_filename": self.suggested_filename,
+        }
+
+
+def label_for(findings: list[Finding] | tuple[Finding, ...], on_hold: bool) -> Label:
+    """Contract section 5: block > error > hold > warning > pass."""
+    worst = max((item.severity for item in findings), default=Severity.info)
+    if worst == Severity.block:
+        return Label.BLOCKED
+    if worst == Severity.error:
+        return Label.ERROR
+    if on_hold:
+        return Label.HOLD_NO_ACTION
+    if worst == Severity.warning:
+        return Label.PASS_WITH_WARNING
+    return Label.PASS
+
+
+def validate_path(
+    path: Path,
+    snapshot: ProjectSnapshot,
+    now: dt.datetime | None = None,
+) -> Verdict:
+    """Read a report file safely and validate its exact bytes."""
+    display = snapshot.workspace.relative(path) if snapshot.workspace else path.as_posix()
+    try:
+        file = read_regular_file(path, max_bytes=snapshot.config.max_report_bytes)
+    except FileTooLargeError as error:
+        size_finding = Finding(
+            rule="SIZE-002",
+            severity=Severity.error,
+            message=f"The report file is {error.size:,} bytes, over the hard limit of "
+            f"{error.limit:,} bytes; it was not read or parsed.",
+        )
+        return Verdict(path, display, None, Label.ERROR, (size_finding,))
+    except UnsafeFileError as error:
+        reason = sanitize_line(str(error), 300)
+        unreadable = Finding(rule="STRUCTURE-000", severity=Severity.error, message=reason)
+        return Verdict(path, display, None, Label.ERROR, (unreadable,), unreadable=reason)
+    return validate_bytes(file.data, snapshot, now=now, report_path=path)
+
+
+def validate_bytes(
+    data: bytes,
+    snapshot: ProjectSnapshot,
+    *,
+    now: dt.datetime | None = None,
+    report_path: Path | None = None,
+    name: str | None = None,
+) -> Verdict:
+    """Validate a report's bytes against the project: findings, label and message."""
+    now = now or dt.datetime.now(dt.UTC)
+    workspace = snapshot.workspace
+    display = (
+        workspace.relative(report_path)
+        if workspace is not None and report_path is not None
+        else (report_path.as_posix() if report_path is not None else (name or "report"))
+    )
+    parsed = parse_report(data, name or (report_path.name if report_path else "report.md"))
+    card, card_error = (None, None)
+    if parsed.report is not None:
+        card, card_error = snapshot.card(parsed.report.workblock)
+    context = RuleContext(
+        parsed=parsed,
+        config=snapshot.config,
+        now=now,
+        workspace=workspace,
+        report_path=report_path,
+        state=snapshot.state,
+        state_error=snapshot.state_error,
+        card=card,
+        card_error=card_error,
+        audit=snapshot.audit,
+    )
+    findings = run_rules(context)
+    if snapshot.config_error is not None:
+        findings.append(
+            Finding(
+                rule="CONFIG-001",
+                severity=Severity.error,
+                message=f"The config cannot be used: {sanitize_line(snapshot.config_error, 300)}",
+            )
+        )
+    on_hold = _on_hold(context)
+    if on_hold:
+        findings.append(
+            Finding(
+                rule="HOLD-001",
+                severity=Severity.info,
+                message="Relaying is on hold "
+                + (
+                    "for the whole project (state.hold = true)"
+                    if snapshot.state is not None and snapshot.state.hold
+                    else "for this workblock (aborted or held, not yet released by a human)"
+                )
+                + ".",
+            )
+        )
+    findings.sort(key=_finding_order)
+    label = label_for(findings, on_hold)
+    message = digest = filename = None
+    if parsed.report is not None and label.relayable:
+        inputs = MessageInputs(
+            report=parsed.report,
+            label=label,
+            report_sha256=parsed.sha256,
+            report_path=display,
+            state=snapshot.state,
+            warnings=relay_warnings(findings),
+        )
+        message, shortened = build_message(inputs, snapshot.config.message_budget_chars)
+        if shortened:
+            findings.append(
+                Finding(
+                    rule="SIZE-001",
+                    severity=Severity.warning,
+                    message=f"The prepared message is over the budget of "
+                    f"{snapshot.config.message_budget_tokens:,} tokens; it was shortened "
+                    "with a visible marker.",
+                )
+            )
+            findings.sort(key=_finding_order)
+            label = label_for(findings, on_hold)
+            inputs = MessageInputs(**{**inputs.__dict__, "label": label, "warnings": relay_warnings(findings)})
+            message, _ = build_message(inputs, snapshot.config.message_budget_chars)
+        digest = message_sha256(message)
+        outbox = workspace.outbox_dir if workspace is not None else None
+        filename = message_filename(parsed.report.workblock, parsed.report.title, outbox)
+    return Verdict(
+        report_path=report_path,
+        report_display_path=display,
+        report_sha256=parsed.sha256,
+        label=label,
+        findings=tuple(findings),
+        parsed=parsed,
+        on_hold=on_hold,
+        message=message,
+        message_sha256=digest,
+        suggested_filename=filename,
+    )
+
+
+def run_rules(context: RuleContext) -> list[Finding]:
+    """Every registered rule that can run on this report, in registry order."""
+    findings: list[Finding] = []
+    for rule in RULES:
+        if not context.config.rules.enabled(rule.family):
+            continue
+        if rule.needs_report and context.parsed.report is None:
+            continue
+        findings.extend(rule.check(context))
+    return findings
+
+
+def _on_hold(context: RuleContext) -> bool:
+    if context.state is not None and context.state.hold:
+        return True
+    report = context.parsed.report
+    return report is not None and context.audit.on_hold(report.workblock)
+
+
+def _finding_order(item: Finding) -> tuple[int, int, int, str]:
+    return (item.line or 0, item.column or 0, -item.severity, item.rule)
