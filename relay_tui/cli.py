@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,14 +28,18 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The subcommand parser (the TUI form ``relay-tui [PROJECT]`` is handled in ``main``)."""
-    parser = _Parser(prog="relay-tui", description="Relay Codex reports to ChatGPT; only the human approves.")
+    parser = _Parser(
+        prog="relay-tui", description="Relay Codex reports to ChatGPT; only the human approves."
+    )
     parser.add_argument("--version", action="version", version=f"relay-tui {__version__}")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     validate = commands.add_parser("validate", help="validate reports; never writes")
     validate.add_argument("reports", nargs="+", type=Path, metavar="REPORT")
     validate.add_argument("--project", type=Path, help="the folder holding .relay/")
-    validate.add_argument("--json", action="store_true", help="one JSON object per report on stdout")
+    validate.add_argument(
+        "--json", action="store_true", help="one JSON object per report on stdout"
+    )
 
     audit = commands.add_parser("audit", help="the audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, parser_class=_Parser)
@@ -58,25 +63,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_tui(args_list)
     args = build_parser().parse_args(args_list)
     try:
-        if args.command == "validate":
-            return cmd_validate(args.reports, args.project, args.json, sys.stdout)
-        if args.command == "audit":
-            project = _project_or_exit(args.project)
-            if args.audit_command == "verify":
-                return cmd_audit_verify(project, sys.stdout)
-            return cmd_audit_list(project, args.json, sys.stdout)
-        if args.command == "schema":
-            print(json.dumps(report_json_schema(), indent=2))
-            return 0
-        if args.command == "init":
-            from relay_tui.core.init import init_project
-
-            for line in init_project(args.project):
-                print(line)
-            return 0
+        return _dispatch(args)
     except KeyboardInterrupt:
         return 130
-    build_parser().print_help()
+    except BrokenPipeError:
+        # The reader went away (``| head``): silence the final flush as well.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_USAGE
+    except Exception as error:  # noqa: BLE001 - the contract promises no traceback, ever
+        from relay_tui.core.sanitize import sanitize_line
+
+        message = sanitize_line(f"{type(error).__name__}: {error}", 500)
+        print(f"relay-tui: internal error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the parsed subcommand."""
+    if args.command == "validate":
+        return cmd_validate(args.reports, args.project, args.json, sys.stdout)
+    if args.command == "audit":
+        project = _project_or_exit(args.project)
+        if args.audit_command == "verify":
+            return cmd_audit_verify(project, sys.stdout)
+        return cmd_audit_list(project, args.json, sys.stdout)
+    if args.command == "schema":
+        print(json.dumps(report_json_schema(), indent=2))
+        return 0
+    if args.command == "init":
+        from relay_tui.core.init import init_project
+
+        for line in init_project(args.project):
+            print(line)
+        return 0
+    build_parser().print_help(sys.stderr)
     return EXIT_USAGE
 
 
@@ -90,9 +110,17 @@ def _run_tui(args_list: list[str]) -> int:
 
 
 def _project_or_exit(project: Path | None) -> Path:
-    from relay_tui.core.workspace import find_project
+    """``--project`` when it holds ``.relay/``, else the nearest such folder upward."""
+    from relay_tui.core.sanitize import sanitize_line
+    from relay_tui.core.workspace import RELAY_DIR, find_project
 
     if project is not None:
+        if not (project / RELAY_DIR).is_dir():
+            print(
+                f"relay-tui: {sanitize_line(str(project))} holds no .relay/ folder",
+                file=sys.stderr,
+            )
+            raise SystemExit(EXIT_USAGE)
         return project
     found = find_project(Path.cwd())
     if found is None:
@@ -116,7 +144,9 @@ def cmd_validate(reports: list[Path], project: Path | None, as_json: bool, out: 
     labels = []
     unreadable = False
     for path in reports:
-        workspace = fixed or Workspace.locate(path.parent if path.parent != Path("") else Path.cwd())
+        workspace = fixed or Workspace.locate(
+            path.parent if path.parent != Path("") else Path.cwd()
+        )
         key = workspace.root if workspace is not None else None
         if key not in snapshots:
             snapshots[key] = ProjectSnapshot.load(workspace)
@@ -142,10 +172,12 @@ def _print_verdict(verdict: Any, out: TextIO) -> None:
     out.write(f"{verdict.label.value:<17} {sanitize_line(verdict.report_display_path)}{digest}\n")
     for item in verdict.findings:
         where = f"line {item.line}" if item.line else "—"
-        out.write(f"  {where:<9} {item.severity.name:<7} {item.rule:<16} {sanitize_line(item.message, 400)}\n")
+        message = sanitize_line(item.message, 400)
+        out.write(f"  {where:<9} {item.severity.name:<7} {item.rule:<16} {message}\n")
     if verdict.message is not None:
         out.write(
-            f"  message: {len(verdict.message):,} characters, ~{len(verdict.message) // 4:,} tokens, "
+            f"  message: {len(verdict.message):,} characters, "
+            f"~{len(verdict.message) // 4:,} tokens, "
             f"sha256 {verdict.message_sha256}, outbox name {verdict.suggested_filename}\n"
         )
 
@@ -153,10 +185,11 @@ def _print_verdict(verdict: Any, out: TextIO) -> None:
 def cmd_audit_verify(project: Path, out: TextIO) -> int:
     """0 when the chain is intact, 1 when broken or torn (naming the first bad seq)."""
     from relay_tui.core.audit import AuditLog
+    from relay_tui.core.sanitize import sanitize_line
     from relay_tui.core.workspace import Workspace
 
     read = AuditLog(Workspace(project).audit_path).read()
-    out.write(read.describe() + "\n")
+    out.write(sanitize_line(read.describe(), 1000) + "\n")
     return 0 if read.intact else 1
 
 
@@ -193,8 +226,8 @@ def report_json_schema() -> dict[str, Any]:
         kinds = [kind] if isinstance(kind, str) else kind
         return {"type": [*kinds, "null"]}
 
-    tests = {
-        "type": ["object", "null"],
+    tests_object = {
+        "type": "object",
         "additionalProperties": False,
         "required": ["command", "passed", "failed", "skipped"],
         "properties": {
@@ -204,6 +237,7 @@ def report_json_schema() -> dict[str, Any]:
             "skipped": nullable("integer"),
         },
     }
+    tests = {"anyOf": [tests_object, {"type": "null"}]}
     sections = {
         "type": "object",
         "additionalProperties": False,
@@ -220,7 +254,10 @@ def report_json_schema() -> dict[str, Any]:
         "workblock": {"type": "string", "description": "The workblock id, e.g. WB-012."},
         "title": {"type": "string"},
         "outcome": {"type": "string", "enum": ["completed", "partial", "failed", "stopped"]},
-        "state_revision": {"type": "integer", "description": "The state revision the work started from."},
+        "state_revision": {
+            "type": "integer",
+            "description": "The state revision the work started from.",
+        },
         "files_changed": {"type": "array", "items": {"type": "string"}},
         "base_commit": nullable("string"),
         "report_version": nullable("integer"),
@@ -228,7 +265,6 @@ def report_json_schema() -> dict[str, Any]:
         "sections": sections,
     }
     return {
-        "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "relay-tui structured final report",
         "type": "object",
         "additionalProperties": False,

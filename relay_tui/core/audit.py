@@ -9,6 +9,7 @@ import getpass
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,7 +63,7 @@ def human_actor(login: str | None = None) -> str:
 
 
 def utc_stamp(now: dt.datetime | None = None) -> str:
-    """UTC ISO 8601 with ``Z`` and seconds precision."""
+    """UTC ISO 8601 with ``Z``, to the microsecond (order comes from ``seq``, never from this)."""
     moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -103,13 +104,14 @@ class AuditRead:
         return self.first_bad_seq is None and self.torn_tail is None
 
     def describe(self) -> str:
-        """One line for a banner or the CLI."""
+        """One line for a banner or the CLI, naming the first bad ``seq``."""
         parts = []
         if self.first_bad_seq is not None:
             parts.append(f"chain broken at seq {self.first_bad_seq}: {self.bad_reason}")
         if self.torn_tail is not None:
             parts.append(
-                f"torn tail after seq {self.line_count} ({len(self.torn_tail)} bytes of an unfinished record)"
+                f"torn tail at seq {self.line_count + 1}: {len(self.torn_tail)} bytes of an "
+                f"unfinished record after seq {self.line_count}"
             )
         if not parts:
             return f"chain intact ({len(self.records)} records)"
@@ -119,9 +121,9 @@ class AuditRead:
 def read_log(path: Path, head_path: Path | None = None) -> AuditRead:
     """Read and verify the log; never writes. A missing or empty log verifies."""
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        data = b""
+        data = _read_log_bytes(path)
+    except OSError as error:
+        return AuditRead(first_bad_seq=1, bad_reason=f"the log cannot be read ({error.strerror})")
     lines = data.split(b"\n")
     torn: bytes | None = None
     if lines and lines[-1] == b"":
@@ -156,7 +158,7 @@ def read_log(path: Path, head_path: Path | None = None) -> AuditRead:
     if first_bad is None and head_path is not None:
         head_problem = _check_head(head_path, records)
         if head_problem is not None:
-            first_bad, reason = len(records) + 1, head_problem
+            first_bad, reason = head_problem
     return AuditRead(
         records=records,
         line_count=len(lines),
@@ -181,7 +183,9 @@ def _verify(record: dict[str, Any] | None, number: int, previous: str) -> str | 
     if record is None:
         return "the line is not a JSON object"
     if record.get("seq") != number:
-        return f"seq is {record.get('seq')!r} on line {number} (records deleted, added or reordered)"
+        return (
+            f"seq is {record.get('seq')!r} on line {number} (records deleted, added or reordered)"
+        )
     if record.get("prev") != previous:
         return "prev does not match the previous record's hash"
     if record.get("hash") != record_hash(record):
@@ -189,20 +193,112 @@ def _verify(record: dict[str, Any] | None, number: int, previous: str) -> str | 
     return None
 
 
-def _check_head(head_path: Path, records: list[dict[str, Any]]) -> str | None:
-    """The log must still hold the last record the relay wrote (catches a log cut short)."""
+def _check_head(head_path: Path, records: list[dict[str, Any]]) -> tuple[int, str] | None:
+    """The log must still hold the last record the relay wrote (catches a log cut short).
+
+    Returns the first bad seq and why, or None.
+    """
     try:
-        head = json.loads(head_path.read_text("utf-8"))
+        head = json.loads(_read_small(head_path))
         seq, digest = int(head["seq"]), str(head["hash"])
     except FileNotFoundError:
         return None
     except (ValueError, KeyError, TypeError, OSError):
-        return "the head file audit.head is unreadable"
+        return len(records) + 1, f"the head file {head_path.name} is unreadable"
     if seq > len(records):
-        return f"the log ends at seq {len(records)} but the relay last wrote seq {seq} (log cut short)"
+        return (
+            len(records) + 1,
+            f"the log ends at seq {len(records)} but the relay last wrote seq {seq} "
+            "(log cut short)",
+        )
     if seq >= 1 and records[seq - 1].get("hash") != digest:
-        return f"record {seq} differs from the one the relay last wrote"
+        return seq, f"record {seq} differs from the one the relay last wrote"
     return None
+
+
+def _read_log_bytes(path: Path) -> bytes:
+    """The whole log; empty when missing. A symlink, FIFO or folder raises OSError."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return b""
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        chunks = []
+        while chunk := os.read(descriptor, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
+
+
+def _read_small(path: Path, limit: int = 4096) -> bytes:
+    """Read a small regular file without following a symlink or blocking on a FIFO."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(errno.EINVAL, f"{path.name} is not a regular file")
+        return os.read(descriptor, limit)
+    finally:
+        os.close(descriptor)
+
+
+#: Bytes read from the end of the log at a time when ``append`` looks for the last record.
+_TAIL_CHUNK = 64 * 1024
+
+
+def _append_position(path: Path) -> AuditRead:
+    """Where the next record goes (last seq and hash, a torn tail), read from the log's end.
+
+    Reading and verifying the whole log on every append would make appends slower as the log
+    grows. When the log is larger than one chunk and its last complete line is a record with
+    a ``seq`` and a ``hash``, the end of the file is enough; it is read exactly as ``read_log``
+    reads it (the same torn-tail rules). Anything else falls back to ``read_log``.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return read_log(path)
+    try:
+        info = os.fstat(descriptor)
+        size = info.st_size
+        if not stat.S_ISREG(info.st_mode) or size <= _TAIL_CHUNK:
+            return read_log(path)
+        chunk = _TAIL_CHUNK
+        while True:
+            start = max(0, size - chunk)
+            tail = os.pread(descriptor, size - start, start)
+            if len(tail) != size - start:
+                return read_log(path)
+            if start == 0 or tail.count(b"\n") >= 3:
+                break
+            chunk *= 4
+    finally:
+        os.close(descriptor)
+    if start == 0:
+        return read_log(path)
+    lines = tail.split(b"\n")[1:]  # the first piece may be the end of an earlier line
+    torn: bytes | None = None
+    if lines[-1] == b"":
+        lines.pop()
+    else:
+        torn = lines.pop()
+    if torn is None and _parse_object(lines[-1]) is None:
+        torn = lines.pop() + b"\n"
+    last = _parse_object(lines[-1]) if lines else None
+    if last is None:
+        return read_log(path)
+    seq, digest = last.get("seq"), last.get("hash")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1 or not isinstance(digest, str):
+        return read_log(path)
+    return AuditRead(
+        line_count=seq,
+        torn_tail=torn,
+        good_length=size - (len(torn) if torn is not None else 0),
+        last_hash=digest,
+        last_seq=seq,
+    )
 
 
 @contextlib.contextmanager
@@ -241,8 +337,8 @@ class AuditLog:
     def all_records(self) -> list[dict[str, Any]]:
         """Every complete line that parses as an object, verified or not (for listing)."""
         try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
+            data = _read_log_bytes(self.path)
+        except OSError:
             return []
         lines = data.split(b"\n")[:-1]
         return [record for record in map(_parse_object, lines) if record is not None]
@@ -265,7 +361,7 @@ class AuditLog:
             raise ValueError(f"unknown audit fields: {sorted(unknown)}")
         try:
             with _locked(self.lock_path):
-                state = read_log(self.path)
+                state = _append_position(self.path)
                 seq, previous = state.last_seq, state.last_hash
                 if state.torn_tail is not None:
                     aside = self._set_aside(state, seq + 1)
@@ -276,7 +372,9 @@ class AuditLog:
                     seq, previous = marker["seq"], marker["hash"]
                 return self._write_record(event, actor, seq, previous, now, values)
         except OSError as error:
-            raise AuditWriteError(f"the audit record was not written: {error.strerror or error}") from error
+            raise AuditWriteError(
+                f"the audit record was not written: {error.strerror or error}"
+            ) from error
 
     def _set_aside(self, state: AuditRead, seq: int) -> Path:
         assert state.torn_tail is not None
@@ -313,14 +411,28 @@ class AuditLog:
         record["hash"] = record_hash(record)
         line = (canonical_json(record) + "\n").encode("utf-8")
         created = not self.path.exists()
-        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+        descriptor = os.open(self.path, flags, 0o600)
         try:
-            _write_all(descriptor, line)
+            info = os.fstat(descriptor)
+            if not stat.S_ISREG(info.st_mode):
+                raise OSError(errno.EINVAL, "the audit log is not a regular file")
+            start = info.st_size
+            try:
+                _write_all(descriptor, line)
+            except OSError:
+                _truncate_quietly(self.path, start)
+                raise
         finally:
             os.close(descriptor)
         if created:
             _fsync_folder(self.path.parent)
-        self._write_head(record)
+        try:
+            self._write_head(record)
+        except OSError:
+            # A record whose append is reported as failed must not stay in the log.
+            _truncate_quietly(self.path, start)
+            raise
         return record
 
     def _write_head(self, record: dict[str, Any]) -> None:
@@ -332,6 +444,17 @@ class AuditLog:
         finally:
             os.close(descriptor)
         os.replace(temporary, self.head_path)
+
+
+def _truncate_quietly(path: Path, length: int) -> None:
+    """Best effort: cut the log back to ``length`` bytes after a failed append."""
+    with contextlib.suppress(OSError):
+        descriptor = os.open(path, os.O_WRONLY)
+        try:
+            os.ftruncate(descriptor, length)
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -390,14 +513,17 @@ class AuditView:
     def link_closed(self, workblock: str) -> bool:
         """A human ``LINK_CLOSED`` record exists for the workblock."""
         return any(
-            record.get("event") == LINK_CLOSED and record.get("workblock") == workblock and is_human(record)
+            record.get("event") == LINK_CLOSED
+            and record.get("workblock") == workblock
+            and is_human(record)
             for record in self.records
         )
 
     def blocked_recorded(self, report_sha256: str) -> bool:
         """A ``VALIDATION_BLOCKED`` record exists for this report hash."""
         return any(
-            record.get("event") == VALIDATION_BLOCKED and record.get("report_sha256") == report_sha256
+            record.get("event") == VALIDATION_BLOCKED
+            and record.get("report_sha256") == report_sha256
             for record in self.records
         )
 

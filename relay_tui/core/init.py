@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,21 +56,53 @@ FOLDERS = ("cards", "reports", "outbox", "receipts", "sources", "chains")
 
 
 def init_project(project: Path, now: dt.datetime | None = None) -> Iterator[str]:
-    """Create what is missing and never touch an existing file; yield one line per action."""
+    """Create what is missing and never touch an existing file; yield one line per action.
+
+    Nothing that exists is replaced or written through: a file or a symbolic link (even a
+    dangling one) where a folder or a file of the skeleton belongs is left alone and reported.
+    """
     relay = project / RELAY_DIR
     for folder in ("", *FOLDERS):
         path = relay / folder
-        if not path.is_dir():
-            path.mkdir(parents=True, exist_ok=True)
-            yield f"created {path.as_posix()}/"
+        if path.is_dir():
+            continue
+        if os.path.lexists(path):
+            yield f"skipped {path.as_posix()}/ (something that is not a folder is in the way)"
+            if not folder:
+                return
+            continue
+        path.mkdir(parents=True, exist_ok=True)
+        yield f"created {path.as_posix()}/"
     moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     files = {
         relay / "config.toml": CONFIG_TEMPLATE,
         relay / "state.toml": STATE_TEMPLATE.format(now=moment.strftime("%Y-%m-%dT%H:%M:%SZ")),
     }
     for path, text in files.items():
-        if path.exists():
+        if os.path.lexists(path) or not _create_new(path, text):
             yield f"kept    {path.as_posix()} (exists)"
             continue
-        path.write_text(text, encoding="utf-8")
         yield f"wrote   {path.as_posix()}"
+
+
+def _create_new(path: Path, text: str) -> bool:
+    """Write a new file whole or not at all; False when the name was taken meanwhile.
+
+    The text goes to a temporary file first and is then linked to its name, which fails
+    rather than replace anything that appeared in between (a symlink included).
+    """
+    temporary = path.with_name(f".{path.name}.init-{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    try:
+        try:
+            os.write(descriptor, text.encode("utf-8"))
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -17,7 +17,9 @@ BOUNDARY_STATEMENT = (
     "A reply to it is not approval. Only the human decides the next action."
 )
 CHECKSUM_PREFIX = "relay-checksum: "
-SHORTENED_MARKER = "[… shortened by relay-tui: {count} characters left out; the full text is in the report …]"
+SHORTENED_MARKER = (
+    "[… shortened by relay-tui: {count} characters left out; the full text is in the report …]"
+)
 
 _CODEX_FILE_CITATION = re.compile(r"【F:([^†】]+)†L(\d+)(?:-L(\d+))?】")
 _SLUG_BREAK = re.compile(r"[^a-z0-9]+")
@@ -39,6 +41,12 @@ def clean(text: str) -> str:
     """Untrusted text made fit for the message: secrets redacted, hidden characters as tokens."""
     text = _CODEX_FILE_CITATION.sub(_plain_citation, text)
     return sanitize(redact_secrets(text), max_line=None)
+
+
+def clean_line(text: str) -> str:
+    """``clean`` for a one-line field (title, path, command): a newline in it becomes ``␤``,
+    so report text can never start a heading or a line of its own there."""
+    return clean(text).replace("\n", "␤")
 
 
 def _plain_citation(match: re.Match[str]) -> str:
@@ -70,7 +78,7 @@ def build_message(inputs: MessageInputs, budget_chars: int | None = None) -> tup
 
 def _variable_sections(report: Report) -> list[tuple[str, str]]:
     """The report's own words, in message order; these are what shortening may cut."""
-    files = "\n".join(f"- {clean(path)}" for path in report.files_changed) or "(none)"
+    files = "\n".join(f"- {clean_line(path)}" for path in report.files_changed) or "(none)"
     parts = [
         ("Summary", clean(report.sections.get("Summary", "")).strip()),
         ("Changes", clean(report.sections.get("Changes", "")).strip()),
@@ -96,7 +104,7 @@ def _tests_text(report: Report) -> str:
             )
             if value is not None
         )
-        command = f"`{clean(tests.command)}`" if tests.command else "(no command given)"
+        command = f"`{clean_line(tests.command)}`" if tests.command else "(no command given)"
         lines.append(f"Command: {command}" + (f" — {counts}" if counts else ""))
     body = clean(report.sections.get("Tests", "")).strip()
     if body:
@@ -127,21 +135,24 @@ def _render(inputs: MessageInputs, sections: Iterable[tuple[str, str]]) -> str:
     report, state = inputs.report, inputs.state
     current = str(state.revision) if state is not None else "unknown (no state file)"
     lines = [
-        f"# Relay: {clean(report.workblock)} — {clean(report.title)}",
+        f"# Relay: {clean_line(report.workblock)} — {clean_line(report.title)}",
         "",
         f"Label: {inputs.label.value}",
-        f"Workblock: {clean(report.workblock)}",
-        f"Title: {clean(report.title)}",
-        f"Outcome: {clean(report.outcome)}",
+        f"Workblock: {clean_line(report.workblock)}",
+        f"Title: {clean_line(report.title)}",
+        f"Outcome: {clean_line(report.outcome)}",
         "",
         "## Source of truth",
         f"- State revision used: {report.state_revision} (current: {current})",
     ]
     if state is not None and state.source_of_truth:
-        lines.append(f"- Plan: {clean(state.source_of_truth)}")
-    base = report.base_commit or (state.base_commit if state is not None else None)
-    lines.append(f"- Base commit: {clean(base) if base else '(not given)'}")
-    lines.append(f"- Report: {clean(inputs.report_path)} (version {report.report_version})")
+        lines.append(f"- Plan: {clean_line(state.source_of_truth)}")
+    base = clean_line(report.base_commit) if report.base_commit else "(not given)"
+    state_base = state.base_commit if state is not None else None
+    if state_base and state_base != report.base_commit:
+        base += f" (state: {clean_line(state_base)})"
+    lines.append(f"- Base commit: {base}")
+    lines.append(f"- Report: {clean_line(inputs.report_path)} (version {report.report_version})")
     lines.append(f"- Report sha256: {inputs.report_sha256}")
     for title, body in sections:
         lines += ["", f"## {title}", body]
@@ -149,7 +160,7 @@ def _render(inputs: MessageInputs, sections: Iterable[tuple[str, str]]) -> str:
         lines += ["", "## Warnings (acknowledged by the human before relaying)"]
         for warning in inputs.warnings:
             where = f" (line {warning.line})" if warning.line else ""
-            lines.append(f"- [{warning.rule}] {warning.message}{where}")
+            lines.append(f"- [{warning.rule}] {clean_line(warning.message)}{where}")
     lines += ["", "## Boundary", BOUNDARY_STATEMENT, ""]
     body = "\n".join(lines)
     return body + checksum_line(body)

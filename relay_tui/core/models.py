@@ -132,12 +132,14 @@ class State(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    revision: int
+    revision: int = Field(strict=True)
+    """Bumped by the human when the plan changes (a TOML integer; ``true`` is not 1)."""
     updated_at: dt.datetime
     active_workblock: str | None = None
     source_of_truth: str | None = None
     base_commit: str | None = None
-    hold: bool = False
+    hold: bool = Field(default=False, strict=True)
+    """A TOML boolean; ``true`` puts every relay on hold."""
 
     @field_validator("updated_at")
     @classmethod
@@ -148,7 +150,7 @@ class State(BaseModel):
 class RuleSettings(BaseModel):
     """Which rule families run, and phrases a project adds to the catalogues."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     disabled: list[str] = Field(default_factory=list)
     """Rule families (``GIT``) or single rules (``STATE-003``) that never run."""
@@ -168,7 +170,7 @@ class RuleSettings(BaseModel):
 class Config(BaseModel):
     """``.relay/config.toml``; a missing file or key means the default written here."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     reports_dir: str = "reports"
     """Folder Codex writes reports into, relative to ``.relay/``."""

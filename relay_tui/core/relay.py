@@ -80,8 +80,8 @@ def signals_deferred() -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
-        for number in received:
-            os.kill(os.getpid(), number)
+        for signum in received:
+            os.kill(os.getpid(), signum)
 
 
 def confirm_relay(
@@ -250,21 +250,39 @@ def abort_relay(
     )
 
 
-def set_hold(workspace: Workspace, *, actor: str, workblock: str, note: str | None = None) -> dict[str, Any]:
+def set_hold(
+    workspace: Workspace,
+    *,
+    actor: str,
+    workblock: str,
+    note: str | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
     """The human holds a workblock without aborting a relay."""
     return AuditLog(workspace.audit_path).append(
-        HOLD_SET, actor, workblock=workblock, status=Label.HOLD_NO_ACTION.value, note=note
+        HOLD_SET, actor, now=now, workblock=workblock, status=Label.HOLD_NO_ACTION.value, note=note
     )
 
 
-def release_hold(workspace: Workspace, *, actor: str, workblock: str, note: str | None = None) -> dict[str, Any]:
+def release_hold(
+    workspace: Workspace,
+    *,
+    actor: str,
+    workblock: str,
+    note: str | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
     """The human releases a workblock's hold (TUI only)."""
     if not actor.startswith("human:"):
         raise RelayRefused("Only a human can release a hold.")
-    return AuditLog(workspace.audit_path).append(HOLD_RELEASED, actor, workblock=workblock, note=note)
+    return AuditLog(workspace.audit_path).append(
+        HOLD_RELEASED, actor, now=now, workblock=workblock, note=note
+    )
 
 
-def record_blocked(workspace: Workspace, verdict: Verdict) -> dict[str, Any] | None:
+def record_blocked(
+    workspace: Workspace, verdict: Verdict, *, now: dt.datetime | None = None
+) -> dict[str, Any] | None:
     """``VALIDATION_BLOCKED`` once per blocked report hash; None when already recorded."""
     if verdict.label != Label.BLOCKED or verdict.report_sha256 is None:
         return None
@@ -274,6 +292,7 @@ def record_blocked(workspace: Workspace, verdict: Verdict) -> dict[str, Any] | N
     return log.append(
         VALIDATION_BLOCKED,
         "relay",
+        now=now,
         workblock=verdict.workblock,
         report_path=verdict.report_display_path,
         report_sha256=verdict.report_sha256,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 #: Characters the HIDDEN rule flags (contract section 5), as regex character-class ranges.
 #: ``\t``, ``\n`` and a ``\r`` right before ``\n`` are allowed; U+FEFF only as the first char.
@@ -45,20 +46,58 @@ def character_name(char: str) -> str:
     return f"invisible character U+{code:04X}"
 
 
-def find_hidden(text: str) -> list[tuple[int, str]]:
-    """Offsets and characters of every hidden character (a leading BOM excepted)."""
-    found = [(match.start(), match.group(0)) for match in HIDDEN_CHARACTERS.finditer(text)]
-    return [(offset, char) for offset, char in found if not (offset == 0 and char == "\ufeff")]
+def _is_pictograph(char: str) -> bool:
+    """True for an emoji-like symbol (the pieces a zero-width joiner glues into one emoji)."""
+    code = ord(char)
+    return 0x1F000 <= code <= 0x1FAFF or unicodedata.category(char) == "So"
+
+
+def is_emoji_joiner(text: str, offset: int) -> bool:
+    """True when U+200D at ``offset`` joins two emoji (``👨‍👩‍👧``): ordinary text, not hidden.
+
+    A variation selector or skin tone modifier may sit between the first emoji and the joiner.
+    """
+    if text[offset] != "\u200d" or offset + 1 >= len(text):
+        return False
+    before = offset - 1
+    while before >= 0 and (text[before] == "\ufe0f" or 0x1F3FB <= ord(text[before]) <= 0x1F3FF):
+        before -= 1
+    return before >= 0 and _is_pictograph(text[before]) and _is_pictograph(text[offset + 1])
+
+
+def find_hidden(text: str, *, leading_bom_allowed: bool = True) -> list[tuple[int, str]]:
+    """Offsets and characters of every hidden character.
+
+    A BOM that opens the text is allowed when ``leading_bom_allowed`` (the start of a file),
+    and a zero-width joiner inside an emoji sequence is ordinary text.
+    """
+    found: list[tuple[int, str]] = []
+    for match in HIDDEN_CHARACTERS.finditer(text):
+        offset, char = match.start(), match.group(0)
+        if offset == 0 and char == "\ufeff" and leading_bom_allowed:
+            continue
+        if char == "\u200d" and is_emoji_joiner(text, offset):
+            continue
+        found.append((offset, char))
+    return found
+
+
+def _token(match: re.Match[str]) -> str:
+    char = match.group(0)
+    if char == "\u200d" and is_emoji_joiner(match.string, match.start()):
+        return char
+    return describe_character(char)
 
 
 def sanitize(text: str, max_line: int | None = DEFAULT_MAX_LINE) -> str:
     """Untrusted text made safe to show: hidden characters as tokens, long lines capped.
 
     ``\\n`` and ``\\t`` stay; a ``\\r`` before ``\\n`` is dropped; every other carriage
-    return, control, bidi, zero-width or tag character becomes a visible token.
+    return, control, bidi, zero-width or tag character becomes a visible token (a joiner
+    inside an emoji sequence stays, so the emoji still renders).
     """
     text = text.replace("\r\n", "\n")
-    text = _UNSAFE_FOR_DISPLAY.sub(lambda match: describe_character(match.group(0)), text)
+    text = _UNSAFE_FOR_DISPLAY.sub(_token, text)
     if max_line is not None:
         text = "\n".join(_cap(line, max_line) for line in text.split("\n"))
     return text
@@ -70,9 +109,12 @@ def sanitize_line(text: str, max_length: int = 200) -> str:
 
 
 def strip_hidden(text: str) -> str:
-    """Remove hidden characters entirely (for the relay message, which must carry none)."""
+    """Remove hidden characters entirely (a joiner inside an emoji sequence stays)."""
     text = text.replace("\r\n", "\n")
-    return _UNSAFE_FOR_DISPLAY.sub("", text)
+    return _UNSAFE_FOR_DISPLAY.sub(
+        lambda match: match.group(0) if is_emoji_joiner(match.string, match.start()) else "",
+        text,
+    )
 
 
 def _cap(line: str, limit: int) -> str:

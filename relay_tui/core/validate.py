@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ from relay_tui.core.message import (
 from relay_tui.core.models import Config, Finding, Label, Severity, State
 from relay_tui.core.report import ParsedReport, parse_report
 from relay_tui.core.rules import RULES, RuleContext
-from relay_tui.core.sanitize import sanitize_line
+from relay_tui.core.sanitize import sanitize, sanitize_line
+from relay_tui.core.secrets import redact_secrets
 from relay_tui.core.workspace import (
     FileTooLargeError,
     LoadedCard,
@@ -145,7 +147,7 @@ def validate_path(
         )
         return Verdict(path, display, None, Label.ERROR, (size_finding,))
     except UnsafeFileError as error:
-        reason = sanitize_line(str(error), 300)
+        reason = sanitize_line(redact_secrets(str(error)), 300)
         unreadable = Finding(rule="STRUCTURE-000", severity=Severity.error, message=reason)
         return Verdict(path, display, None, Label.ERROR, (unreadable,), unreadable=reason)
     return validate_bytes(file.data, snapshot, now=now, report_path=path)
@@ -252,15 +254,26 @@ def validate_bytes(
 
 
 def run_rules(context: RuleContext) -> list[Finding]:
-    """Every registered rule that can run on this report, in registry order."""
+    """Every registered rule that can run on this report, in registry order; a single rule id
+    disabled in the config drops its findings."""
+    settings = context.config.rules
     findings: list[Finding] = []
     for rule in RULES:
-        if not context.config.rules.enabled(rule.family):
+        if not settings.enabled(rule.family):
             continue
         if rule.needs_report and context.parsed.report is None:
             continue
-        findings.extend(rule.check(context))
+        findings.extend(
+            shown_finding(item) for item in rule.check(context) if settings.enabled(item.rule)
+        )
     return findings
+
+
+def shown_finding(item: Finding) -> Finding:
+    """The finding with its message fit to show and relay: one line, secrets redacted, hidden
+    characters as tokens (rules quote untrusted text such as paths and file errors)."""
+    message = sanitize_line(redact_secrets(item.message), 1000)
+    return item if message == item.message else item.model_copy(update={"message": message})
 
 
 def _on_hold(context: RuleContext) -> bool:
@@ -272,3 +285,68 @@ def _on_hold(context: RuleContext) -> bool:
 
 def _finding_order(item: Finding) -> tuple[int, int, int, str]:
     return (item.line or 0, item.column or 0, -item.severity, item.rule)
+
+
+# --- Helpers for the review screen (shared so the app holds no report logic) ---------------
+
+
+def report_identity(verdict: Verdict) -> tuple[str | None, int]:
+    """The workblock and ``report_version`` a report claims, read from its fields when the
+    report as a whole did not validate (so a broken v2 still supersedes v1)."""
+    parsed = verdict.parsed
+    if parsed is None:
+        return None, 1
+    if parsed.report is not None:
+        return parsed.report.workblock, parsed.report.report_version
+    fields = parsed.fields or {}
+    workblock = fields.get("workblock")
+    version = fields.get("report_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        version = 1
+    return (workblock if isinstance(workblock, str) and workblock else None), version
+
+
+def current_reports(entries: Iterable[tuple[Path, Verdict, int]]) -> set[Path]:
+    """Contract section 4: per workblock, the report with the highest ``report_version``,
+    then the newest file (``mtime_ns``, then name), is current; the others are superseded.
+
+    ``entries`` are ``(path, verdict, mtime_ns)``; a report whose workblock is unknown is
+    current on its own.
+    """
+    best: dict[str, tuple[int, int, str, Path]] = {}
+    current: set[Path] = set()
+    for path, verdict, mtime_ns in entries:
+        workblock, version = report_identity(verdict)
+        if workblock is None:
+            current.add(path)
+            continue
+        rank = (version, mtime_ns, path.name, path)
+        if workblock not in best or rank[:3] > best[workblock][:3]:
+            best[workblock] = rank
+    current.update(rank[3] for rank in best.values())
+    return current
+
+
+def redact_keeping_lines(text: str) -> str:
+    """``text`` with every credential replaced by ``[REDACTED:<kind>]``, keeping each newline
+    of a redacted span (a PEM block) so line numbers still match the file."""
+    from relay_tui.core.secrets import find_secrets
+
+    pieces: list[str] = []
+    position = 0
+    for found in find_secrets(text):
+        pieces.append(text[position : found.start])
+        pieces.append(f"[REDACTED:{found.kind}]" + "\n" * text.count("\n", found.start, found.end))
+        position = found.end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def report_display_text(verdict: Verdict) -> str | None:
+    """The report as it may be shown: secrets redacted, hidden characters as visible tokens,
+    one screen line per file line (BOM dropped, CRLF as LF). None when nothing was read."""
+    parsed = verdict.parsed
+    if parsed is None:
+        return None
+    text = parsed.text if parsed.text is not None else parsed.data.decode("utf-8", "replace")
+    return sanitize(redact_keeping_lines(text))

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from relay_tui.core.models import Card, Config, State, is_valid_workblock_id
+from relay_tui.core.models import Authorization, Card, Config, State, is_valid_workblock_id
 
 RELAY_DIR = ".relay"
 
@@ -126,6 +126,8 @@ class LoadedCard:
     table: dict[str, Any]
     path: Path
     body_sha256: str
+    authorization_error: str | None = None
+    """Why the ``[authorization]`` table could not be read (the card then counts as unstamped)."""
 
     @property
     def stamped(self) -> bool:
@@ -142,27 +144,36 @@ _GLOB_CACHE: dict[str, re.Pattern[str]] = {}
 
 
 def glob_to_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a contract glob: ``*``/``?`` inside one segment, ``**`` any number of segments."""
+    """Compile a contract glob: ``*``/``?`` inside one segment, ``**`` any number of segments.
+
+    ``**`` matches none too: ``**/.env`` matches ``.env`` and ``src/**`` matches ``src``.
+    Empty and ``.`` segments are dropped, so ``./src/*.py`` means ``src/*.py``.
+    """
     cached = _GLOB_CACHE.get(pattern)
     if cached is not None:
         return cached
-    parts: list[str] = []
-    segments = pattern.strip("/").split("/")
+    segments = [part for part in pattern.split("/") if part not in ("", ".")]
+    regex = ""
     for index, segment in enumerate(segments):
         last = index == len(segments) - 1
         if segment == "**":
-            parts.append(".*" if last else "(?:[^/]+/)*")
+            if not last:
+                regex += "(?:[^/]+/)*"
+            elif regex.endswith("/"):
+                regex = regex[:-1] + "(?:/.*)?"
+            else:
+                regex += ".*"
             continue
-        piece = ""
         for char in segment:
             if char == "*":
-                piece += "[^/]*"
+                regex += "[^/]*"
             elif char == "?":
-                piece += "[^/]"
+                regex += "[^/]"
             else:
-                piece += re.escape(char)
-        parts.append(piece if last else piece + "/")
-    compiled = re.compile("".join(parts) + r"\Z", re.DOTALL)
+                regex += re.escape(char)
+        if not last:
+            regex += "/"
+    compiled = re.compile(regex + r"\Z", re.DOTALL)
     _GLOB_CACHE[pattern] = compiled
     return compiled
 
@@ -253,13 +264,27 @@ class Workspace:
         if path is None or not path.exists():
             return None
         table = _read_toml(path)
+        body = {key: value for key, value in table.items() if key != "authorization"}
         try:
-            card = Card.model_validate(table)
+            card = Card.model_validate(body)
         except ValidationError as error:
             raise WorkspaceError(f"{path}: {_first_error(error)}") from error
         if card.id != workblock:
             raise WorkspaceError(f"{path}: its id is {card.id!r}, not {workblock!r}")
-        return LoadedCard(card=card, table=table, path=path, body_sha256=card_body_sha256(table))
+        authorization_error = None
+        if "authorization" in table:
+            # A malformed stamp must not make the card unreadable: it is simply not authorized.
+            try:
+                card.authorization = Authorization.model_validate(table["authorization"])
+            except ValidationError as error:
+                authorization_error = _first_error(error)
+        return LoadedCard(
+            card=card,
+            table=table,
+            path=path,
+            body_sha256=card_body_sha256(table),
+            authorization_error=authorization_error,
+        )
 
     def relative(self, path: Path) -> str:
         """``path`` relative to the project root in POSIX form, or absolute when outside."""

@@ -5,6 +5,7 @@ from relay_tui.core.rules import (  # noqa: F401 - imported for registration
     authority,
     card,
     consistency,
+    git,
     hidden,
     injection,
     scope,

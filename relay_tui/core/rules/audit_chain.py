@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from relay_tui.core.models import Finding, Severity
 from relay_tui.core.rules.base import RuleContext, finding, register
+from relay_tui.core.sanitize import sanitize_line
 
 
 @register("AUDIT", needs_report=False)
@@ -16,13 +17,14 @@ def check_audit_chain(ctx: RuleContext) -> Iterator[Finding]:
         yield finding(
             "AUDIT-001",
             Severity.error,
-            f"The audit log's chain is broken at seq {read.first_bad_seq} ({read.bad_reason}); "
-            "run 'relay-tui audit verify'.",
+            f"The audit log's chain is broken at seq {read.first_bad_seq} "
+            f"({sanitize_line(read.bad_reason or 'unknown reason', 200)}); only the records "
+            "before it are trusted. Run 'relay-tui audit verify'.",
         )
     if read.torn_tail is not None:
         yield finding(
             "AUDIT-002",
             Severity.warning,
-            f"The audit log ends in a torn tail after seq {read.line_count} (an unfinished "
-            "write); the next record sets it aside.",
+            f"The audit log ends in a torn tail at seq {read.line_count + 1} (an unfinished "
+            f"write after seq {read.line_count}); the next record sets it aside.",
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,7 +71,30 @@ def finding(
 
 
 def line_and_column(text: str, offset: int, first_line: int = 1) -> tuple[int, int]:
-    """1-based line and column of ``offset`` in ``text`` that starts at ``first_line``."""
-    line = first_line + text.count("\n", 0, offset)
-    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return line, column
+    """1-based line and column of ``offset`` in ``text`` that starts at ``first_line``.
+
+    Rules call this once per hit over the same text, so the newline offsets of the last long
+    text are kept: a report full of hits costs a binary search each, not a rescan.
+    """
+    if len(text) < _INDEX_FROM:
+        line = first_line + text.count("\n", 0, offset)
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        return line, column
+    newlines = _newline_offsets(text)
+    before = bisect.bisect_left(newlines, offset)
+    line_start = newlines[before - 1] + 1 if before else 0
+    return first_line + before, offset - line_start + 1
+
+
+_INDEX_FROM = 4096
+_last_index: tuple[str, list[int]] | None = None
+
+
+def _newline_offsets(text: str) -> list[int]:
+    global _last_index
+    cached = _last_index
+    if cached is not None and cached[0] is text:
+        return cached[1]
+    offsets = [match.start() for match in re.finditer("\n", text)]
+    _last_index = (text, offsets)
+    return offsets

@@ -34,7 +34,15 @@ def check_card(ctx: RuleContext) -> Iterator[Finding]:
         )
         return
     authorization = loaded.card.authorization
-    if authorization is None:
+    if loaded.authorization_error is not None:
+        yield finding(
+            "CARD-006",
+            Severity.block,
+            f"The card {workblock} has a malformed [authorization] table "
+            f"({sanitize_line(loaded.authorization_error)}); authorize it again in the TUI.",
+            line,
+        )
+    elif authorization is None:
         yield finding(
             "CARD-003",
             Severity.block,

@@ -33,33 +33,51 @@ def normalize_path(path: str) -> str:
     return "/".join(parts)
 
 
+#: Out-of-scope files listed one by one before the rest are summed up in one finding.
+MAX_LISTED = 50
+
+
+def scope_problem(
+    declared: str, allowed: list[str], forbidden: list[str]
+) -> tuple[str, str] | None:
+    """The rule id and the reason a declared changed file is out of scope, or None."""
+    problem = path_problem(declared)
+    if problem is not None:
+        return ("SCOPE-004" if "'..'" in problem else "SCOPE-003"), problem
+    path = normalize_path(declared)
+    if path_matches(path, forbidden):
+        return "SCOPE-002", "is inside the card's forbidden paths"
+    if not path_matches(path, allowed):
+        globs = ", ".join(sanitize_line(glob) for glob in allowed) or "none"
+        return "SCOPE-001", f"is outside the card's allowed paths ({globs})"
+    return None
+
+
 @register("SCOPE")
 def check_scope(ctx: RuleContext) -> Iterator[Finding]:
     """Each file in ``files_changed`` is checked against the card's globs."""
     if ctx.card is None or ctx.card_error is not None:
         return
     card = ctx.card.card
-    line = ctx.parsed.line_of_field("files_changed")
+    listed = 0
+    unlisted = 0
     for declared in ctx.report.files_changed:
-        shown = sanitize_line(declared)
-        problem = path_problem(declared)
-        if problem is not None:
-            rule = "SCOPE-004" if "'..'" in problem else "SCOPE-003"
-            yield finding(rule, Severity.block, f"Changed file '{shown}' {problem}.", line)
+        found = scope_problem(declared, card.allowed_paths, card.forbidden_paths)
+        if found is None:
             continue
-        path = normalize_path(declared)
-        if path_matches(path, card.forbidden_paths):
-            yield finding(
-                "SCOPE-002",
-                Severity.block,
-                f"Changed file '{shown}' is inside the card's forbidden paths.",
-                line,
-            )
-        elif not path_matches(path, card.allowed_paths):
-            yield finding(
-                "SCOPE-001",
-                Severity.block,
-                f"Changed file '{shown}' is outside the card's allowed paths "
-                f"({', '.join(sanitize_line(glob) for glob in card.allowed_paths) or 'none'}).",
-                line,
-            )
+        if listed == MAX_LISTED:
+            unlisted += 1
+            continue
+        listed += 1
+        rule, reason = found
+        line = ctx.parsed.line_of_value("files_changed", declared)
+        yield finding(
+            rule, Severity.block, f"Changed file '{sanitize_line(declared)}' {reason}.", line
+        )
+    if unlisted:
+        yield finding(
+            "SCOPE-005",
+            Severity.block,
+            f"{unlisted} more changed files are out of the card's scope (not listed one by one).",
+            ctx.parsed.line_of_field("files_changed"),
+        )

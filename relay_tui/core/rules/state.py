@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 from relay_tui.core.models import Finding, Severity
@@ -58,6 +59,17 @@ def check_state(ctx: RuleContext) -> Iterator[Finding]:
         yield finding(
             "STATE-003",
             Severity.warning,
-            f"The state was last updated {age.days} day(s) ago, longer than stale_after "
+            f"The state was last updated {describe_age(age)} ago "
+            f"({state.updated_at.isoformat()}), longer than stale_after "
             f"({ctx.config.stale_after}); check the plan is still current.",
         )
+
+
+def describe_age(age: dt.timedelta) -> str:
+    """``3 days``, ``13 hours`` or ``31 minutes``: the largest whole unit."""
+    seconds = int(age.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
