@@ -65,9 +65,19 @@ def message_sha256(message: str) -> str:
     return hashlib.sha256(message.encode("utf-8")).hexdigest()
 
 
-def build_message(inputs: MessageInputs, budget_chars: int | None = None) -> tuple[str, bool]:
-    """The message text and whether it had to be shortened to fit ``budget_chars``."""
-    sections = _variable_sections(inputs.report)
+Sections = list[tuple[str, str]]
+
+
+def build_message(
+    inputs: MessageInputs, budget_chars: int | None = None, sections: Sections | None = None
+) -> tuple[str, bool]:
+    """The message text and whether it had to be shortened to fit ``budget_chars``.
+
+    ``sections`` (from ``message_sections``) lets a caller that renders twice, with a new
+    label, clean the report's own words only once.
+    """
+    if sections is None:
+        sections = message_sections(inputs.report)
     message = _render(inputs, sections)
     if budget_chars is None or len(message) <= budget_chars:
         return message, False
@@ -76,7 +86,7 @@ def build_message(inputs: MessageInputs, budget_chars: int | None = None) -> tup
     return _render(inputs, shortened), True
 
 
-def _variable_sections(report: Report) -> list[tuple[str, str]]:
+def message_sections(report: Report) -> Sections:
     """The report's own words, in message order; these are what shortening may cut."""
     files = "\n".join(f"- {clean_line(path)}" for path in report.files_changed) or "(none)"
     parts = [

@@ -110,7 +110,9 @@ def confirm_relay(
     except UnsafeFileError as error:
         raise ReportChanged(f"The report can no longer be read: {error}") from error
     if current.sha256 != shown.report_sha256:
-        raise ReportChanged("The report changed on disk after the confirmation opened; it is validated again.")
+        raise ReportChanged(
+            "The report changed on disk after the confirmation opened; it is validated again."
+        )
     snapshot = ProjectSnapshot.load(workspace)
     fresh = validate_path(shown.report_path, snapshot, now=now)
     if fresh.message_sha256 != shown.message_sha256 or fresh.label != shown.label:
@@ -137,7 +139,9 @@ def confirm_relay(
                 status=shown.label.value,
                 findings=shown.counts(),
                 destination=", ".join(f"{name}:{how}" for name, how in delivered.items()),
-                note=("failed: " + "; ".join(f"{k}: {v}" for k, v in failed.items())) if failed else None,
+                note=("failed: " + "; ".join(f"{k}: {v}" for k, v in failed.items()))
+                if failed
+                else None,
             )
         except AuditWriteError:
             if outbox_path is not None:
@@ -335,7 +339,9 @@ def authorize_card(
     updated = _without_authorization(text).rstrip("\n") + "\n\n" + tomli_w.dumps(stamp)
     parsed = tomllib.loads(updated)
     if card_body_sha256(parsed) != loaded.body_sha256:
-        raise RelayRefused("The card could not be stamped without changing its body; edit it by hand.")
+        raise RelayRefused(
+            "The card could not be stamped without changing its body; edit it by hand."
+        )
     record = AuditLog(workspace.audit_path).append(
         CARD_AUTHORIZED,
         actor,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from relay_tui.core.message import (
     MessageInputs,
     build_message,
     message_filename,
+    message_sections,
     message_sha256,
     relay_warnings,
 )
@@ -101,7 +102,10 @@ class Verdict:
 
     def counts(self) -> dict[str, int]:
         """Finding counts by severity (for audit records)."""
-        return {level.name: sum(1 for item in self.findings if item.severity == level) for level in Severity}
+        return {
+            level.name: sum(1 for item in self.findings if item.severity == level)
+            for level in Severity
+        }
 
     def as_json(self) -> dict[str, Any]:
         """The contract's ``validate --json`` object."""
@@ -221,7 +225,9 @@ def validate_bytes(
             state=snapshot.state,
             warnings=relay_warnings(findings),
         )
-        message, shortened = build_message(inputs, snapshot.config.message_budget_chars)
+        sections = message_sections(parsed.report)
+        budget = snapshot.config.message_budget_chars
+        message, shortened = build_message(inputs, budget, sections)
         if shortened:
             findings.append(
                 Finding(
@@ -234,8 +240,8 @@ def validate_bytes(
             )
             findings.sort(key=_finding_order)
             label = label_for(findings, on_hold)
-            inputs = MessageInputs(**{**inputs.__dict__, "label": label, "warnings": relay_warnings(findings)})
-            message, _ = build_message(inputs, snapshot.config.message_budget_chars)
+            inputs = replace(inputs, label=label, warnings=relay_warnings(findings))
+            message, _ = build_message(inputs, budget, sections)
         digest = message_sha256(message)
         outbox = workspace.outbox_dir if workspace is not None else None
         filename = message_filename(parsed.report.workblock, parsed.report.title, outbox)
