@@ -651,7 +651,7 @@ def test_adding_a_block_trigger_never_improves_the_label(
     assert after.label == Label.BLOCKED, (trigger, after.findings)
 
 
-# -- known gaps, found by the properties above (owners: the SECRET rule and the core) ----------
+# -- gaps the properties above once found, kept as regression tests ----------------------------
 
 GAP_REPORT = """\
 +++
@@ -676,12 +676,6 @@ files_changed = FILES
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SECRET scans the raw front matter only: a credential behind a TOML escape "
-    "(\\u0041KIA…, or right after a \\n escape) gets no finding, so the label is PASS; the "
-    "message still redacts it. Remove this xfail once decoded field values are scanned.",
-)
 @pytest.mark.parametrize(
     "title", ['"\\u0041KIAY0CQ65ZT4WN6ISIG"', '"Cache\\nAKIAY0CQ65ZT4WN6ISIG"']
 )
@@ -692,12 +686,6 @@ def test_secret_behind_a_toml_escape_is_found(snapshot: ProjectSnapshot, title: 
     assert verdict.label == Label.BLOCKED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SCOPE turns the path into one line (newlines as U+2424) before validate.py redacts "
-    "finding messages, so a private key block in an out-of-scope path is shown in the SCOPE "
-    "finding. Remove this xfail once messages are redacted before they are made one line.",
-)
 def test_multiline_secret_in_a_path_is_not_echoed(snapshot: ProjectSnapshot) -> None:
     token, core = secret_token("pem", 7)
     files = toml_value([f"secrets/{token}"])

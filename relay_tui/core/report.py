@@ -7,6 +7,7 @@ import json
 import re
 import sys
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -230,7 +231,27 @@ def _parse_markdown(parsed: ParsedReport, text: str) -> None:
         key = re.match(r"\s*([A-Za-z0-9_-]+)\s*=", lines[index])
         if key and key.group(1) not in parsed.field_lines:
             parsed.field_lines[key.group(1)] = index + 1
+    for name, value in fields.items():
+        # A TOML escape ("\u0041KIA…") hides text from a scan of the stored bytes: the
+        # decoded value becomes a segment of its own whenever it is not written verbatim.
+        for decoded in field_strings(value):
+            if decoded and decoded not in front:
+                line = parsed.field_lines.get(name, 2)
+                parsed.segments.append(TextSegment(decoded, line, "front-matter"))
     _collect_sections(parsed, lines, closing + 1)
+
+
+def field_strings(value: object) -> Iterator[str]:
+    """Every text inside a TOML or JSON value (keys of inline tables included)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from field_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from field_strings(item)
 
 
 def _collect_sections(parsed: ParsedReport, lines: list[str], body_start: int) -> None:

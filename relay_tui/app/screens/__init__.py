@@ -1,0 +1,1 @@
+"""Screens of the review TUI: each owns its layout and its keys."""

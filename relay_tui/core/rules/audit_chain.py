@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from relay_tui.core.models import Finding, Severity
-from relay_tui.core.rules.base import RuleContext, finding, register
-from relay_tui.core.sanitize import sanitize_line
+from relay_tui.core.rules.base import RuleContext, finding, quote, register
 
 
 @register("AUDIT", needs_report=False)
@@ -18,7 +17,7 @@ def check_audit_chain(ctx: RuleContext) -> Iterator[Finding]:
             "AUDIT-001",
             Severity.error,
             f"The audit log's chain is broken at seq {read.first_bad_seq} "
-            f"({sanitize_line(read.bad_reason or 'unknown reason', 200)}); only the records "
+            f"({quote(read.bad_reason or 'unknown reason', 200)}); only the records "
             "before it are trusted. Run 'relay-tui audit verify'.",
         )
     if read.torn_tail is not None:

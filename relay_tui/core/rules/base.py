@@ -12,6 +12,8 @@ from pathlib import Path
 from relay_tui.core.audit import AuditView
 from relay_tui.core.models import Config, Finding, Report, Severity, State
 from relay_tui.core.report import ParsedReport
+from relay_tui.core.sanitize import sanitize_line
+from relay_tui.core.secrets import redact_secrets
 from relay_tui.core.workspace import LoadedCard, Workspace
 
 
@@ -68,6 +70,12 @@ def finding(
 ) -> Finding:
     """Shorthand for building a finding."""
     return Finding(rule=rule, severity=severity, message=message, line=line, column=column)
+
+
+def quote(text: str, limit: int = 200) -> str:
+    """Untrusted text fit for a finding message: secrets redacted first (a PEM block spans
+    lines), then one line with hidden characters as visible tokens."""
+    return sanitize_line(redact_secrets(text), limit)
 
 
 def line_and_column(text: str, offset: int, first_line: int = 1) -> tuple[int, int]:

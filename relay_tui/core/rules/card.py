@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from relay_tui.core.models import Finding, Severity
-from relay_tui.core.rules.base import RuleContext, finding, register
-from relay_tui.core.sanitize import sanitize_line
+from relay_tui.core.rules.base import RuleContext, finding, quote, register
 
 
 @register("CARD")
@@ -18,7 +17,7 @@ def check_card(ctx: RuleContext) -> Iterator[Finding]:
         yield finding(
             "CARD-002",
             Severity.error,
-            f"The card of {workblock} cannot be read: {sanitize_line(ctx.card_error)}. "
+            f"The card of {workblock} cannot be read: {quote(ctx.card_error)}. "
             "Scope is not checked until it can.",
             line,
         )
@@ -39,7 +38,7 @@ def check_card(ctx: RuleContext) -> Iterator[Finding]:
             "CARD-006",
             Severity.block,
             f"The card {workblock} has a malformed [authorization] table "
-            f"({sanitize_line(loaded.authorization_error)}); authorize it again in the TUI.",
+            f"({quote(loaded.authorization_error)}); authorize it again in the TUI.",
             line,
         )
     elif authorization is None:

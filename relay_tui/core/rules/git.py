@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from relay_tui.core.models import Finding, Severity
-from relay_tui.core.rules.base import RuleContext, finding, register
+from relay_tui.core.rules.base import RuleContext, finding, quote, register
 from relay_tui.core.rules.scope import normalize_path, path_problem
-from relay_tui.core.sanitize import sanitize_line
 from relay_tui.core.workspace import RELAY_DIR
 
 #: Seconds one git call may take before the rule gives up (with an ``info`` finding).
@@ -120,7 +119,7 @@ def changed_since(root: Path, base_commit: str) -> GitAnswer:
 
 
 def _listed(paths: Sequence[str]) -> str:
-    shown = ", ".join(f"'{sanitize_line(path)}'" for path in paths[:MAX_LISTED_PATHS])
+    shown = ", ".join(f"'{quote(path)}'" for path in paths[:MAX_LISTED_PATHS])
     more = len(paths) - MAX_LISTED_PATHS
     return shown + (f" and {more} more" if more > 0 else "")
 
@@ -144,7 +143,7 @@ def check_git(ctx: RuleContext) -> Iterator[Finding]:
     if not is_work_tree_top(root):
         return
     line = ctx.parsed.line_of_field("base_commit")
-    shown_base = sanitize_line(report.base_commit, 80)
+    shown_base = quote(report.base_commit, 80)
     try:
         answer = changed_since(root, report.base_commit)
     except GitUnavailable as error:

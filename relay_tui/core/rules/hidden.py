@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from relay_tui.core.models import Finding, Severity
+from relay_tui.core.report import field_strings
 from relay_tui.core.rules.base import RuleContext, finding, register
 from relay_tui.core.sanitize import character_name, find_hidden
 
@@ -72,26 +73,13 @@ def _positions(text: str, found: list[tuple[int, str]]) -> Iterator[tuple[tuple[
         yield (line, offset - line_start + 1), char
 
 
-def _strings(value: object) -> Iterator[str]:
-    """Every text inside a TOML value (keys of inline tables included)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield str(key)
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
 def _front_matter_escapes(ctx: RuleContext) -> Counter[tuple[int, str]]:
     """Hidden characters in the decoded front matter values, by field line: a TOML escape
     (``"\\u202e"``) hides them from a scan of the stored text."""
     found: Counter[tuple[int, str]] = Counter()
     for name, value in (ctx.parsed.fields or {}).items():
         line = ctx.parsed.line_of_field(name) or 2
-        for text in _strings([name, value]):
+        for text in field_strings([name, value]):
             for _, char in find_hidden(text, leading_bom_allowed=False):
                 found[(line, char)] += 1
     return found

@@ -6,8 +6,7 @@ import re
 from collections.abc import Iterator
 
 from relay_tui.core.models import Finding, Severity
-from relay_tui.core.rules.base import RuleContext, finding, register
-from relay_tui.core.sanitize import sanitize_line
+from relay_tui.core.rules.base import RuleContext, finding, quote, register
 from relay_tui.core.workspace import path_matches
 
 _WINDOWS_ABSOLUTE = re.compile(r"^[A-Za-z]:[\\/]|^\\\\")
@@ -48,7 +47,7 @@ def scope_problem(
     if path_matches(path, forbidden):
         return "SCOPE-002", "is inside the card's forbidden paths"
     if not path_matches(path, allowed):
-        globs = ", ".join(sanitize_line(glob) for glob in allowed) or "none"
+        globs = ", ".join(quote(glob) for glob in allowed) or "none"
         return "SCOPE-001", f"is outside the card's allowed paths ({globs})"
     return None
 
@@ -71,9 +70,7 @@ def check_scope(ctx: RuleContext) -> Iterator[Finding]:
         listed += 1
         rule, reason = found
         line = ctx.parsed.line_of_value("files_changed", declared)
-        yield finding(
-            rule, Severity.block, f"Changed file '{sanitize_line(declared)}' {reason}.", line
-        )
+        yield finding(rule, Severity.block, f"Changed file '{quote(declared)}' {reason}.", line)
     if unlisted:
         yield finding(
             "SCOPE-005",

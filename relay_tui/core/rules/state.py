@@ -6,8 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from relay_tui.core.models import Finding, Severity
-from relay_tui.core.rules.base import RuleContext, finding, register
-from relay_tui.core.sanitize import sanitize_line
+from relay_tui.core.rules.base import RuleContext, finding, quote, register
 
 
 @register("STATE")
@@ -17,7 +16,7 @@ def check_state(ctx: RuleContext) -> Iterator[Finding]:
         yield finding(
             "STATE-006",
             Severity.error,
-            f"The state file cannot be read: {sanitize_line(ctx.state_error)}.",
+            f"The state file cannot be read: {quote(ctx.state_error)}.",
         )
         return
     state = ctx.state
@@ -50,7 +49,7 @@ def check_state(ctx: RuleContext) -> Iterator[Finding]:
         yield finding(
             "STATE-002",
             Severity.warning,
-            f"The active workblock is {sanitize_line(state.active_workblock)}, not "
+            f"The active workblock is {quote(state.active_workblock)}, not "
             f"{report.workblock} (conflict).",
             ctx.parsed.line_of_field("workblock"),
         )

@@ -1,0 +1,81 @@
+"""How labels, severities and ages look on screen: CSS classes, styles and explanations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+#: Label name -> CSS state class (styled in app.tcss with theme variables).
+LABEL_CLASSES: dict[str, str] = {
+    "PASS": "-pass",
+    "PASS_WITH_WARNING": "-warning",
+    "HOLD_NO_ACTION": "-hold",
+    "ERROR": "-error",
+    "BLOCKED": "-blocked",
+}
+ARRIVING_CLASS = "-arriving"
+NO_REPORT_CLASS = "-none"
+ALL_LABEL_CLASSES = (*LABEL_CLASSES.values(), ARRIVING_CLASS, NO_REPORT_CLASS)
+
+#: Label name -> Content style for inline text (lists, the modal).
+LABEL_STYLES: dict[str, str] = {
+    "PASS": "bold $text-success",
+    "PASS_WITH_WARNING": "bold $text-warning",
+    "HOLD_NO_ACTION": "bold $text-secondary",
+    "ERROR": "bold $text-error",
+    "BLOCKED": "bold reverse $text-error",
+}
+
+#: Severity name -> Content style.
+SEVERITY_STYLES: dict[str, str] = {
+    "info": "$text-muted",
+    "warning": "bold $text-warning",
+    "error": "bold $text-error",
+    "block": "bold reverse $text-error",
+}
+
+#: Why a report with this label cannot be relayed (contract section 5).
+WHY_NOT_RELAYABLE: dict[str, str] = {
+    "BLOCKED": (
+        "Nothing can be relayed: at least one finding blocks this report. "
+        "A new report is needed; ask Codex for a new version."
+    ),
+    "ERROR": (
+        "Nothing can be relayed until the report is remediated: at least one finding is an "
+        "error. A corrected report (a higher report_version) will be validated as it arrives."
+    ),
+    "HOLD_NO_ACTION": (
+        "Nothing can be relayed: relaying is on hold (this workblock was aborted or held, or "
+        "state.toml sets hold = true). Only a human releases a hold: press r here, or edit "
+        "the state file for a project-wide hold."
+    ),
+}
+
+ARRIVING_TEXT = "This report is still being written; it is validated once it is complete."
+
+
+def label_class(label: str | None, arriving: bool = False) -> str:
+    """The CSS state class for a label (or for a report still arriving / no report)."""
+    if arriving:
+        return ARRIVING_CLASS
+    if label is None:
+        return NO_REPORT_CLASS
+    return LABEL_CLASSES.get(label, NO_REPORT_CLASS)
+
+
+def humanize_age(delta: dt.timedelta) -> str:
+    """A short age: ``just now``, ``5 min ago``, ``3 h ago``, ``2 d ago``, ``in the future``."""
+    seconds = delta.total_seconds()
+    if seconds < 0:
+        return "in the future"
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} d ago"
+
+
+def estimate_tokens(text: str) -> int:
+    """The contract's token estimate: characters / 4."""
+    return len(text) // 4

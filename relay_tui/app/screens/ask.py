@@ -1,0 +1,40 @@
+"""A yes/no question before an authority action (authorize a card, release a hold)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+class AskScreen(ModalScreen[bool]):
+    """Shows what the action would do; ``y`` does it, ``n`` or escape does not."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", tooltip="Do it, as a human decision", id="ask-yes"),
+        Binding(
+            "escape,n",
+            "answer(False)",
+            "No",
+            tooltip="Do nothing and close",
+            id="ask-no",
+        ),
+    ]
+
+    def __init__(self, title: str, body: Content) -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="ask-dialog"):
+            yield Static(Content.styled(self.title_text, "bold"), id="ask-title")
+            yield Static(self.body, id="ask-body")
+            yield Static(Content.styled("y yes · n / esc no", "$text-muted"), id="ask-hints")
+
+    def action_answer(self, answer: bool) -> None:
+        """Close with the human's answer."""
+        self.dismiss(answer)
