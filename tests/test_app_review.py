@@ -675,3 +675,17 @@ async def test_a_destination_that_fails_is_named_and_nothing_half_done(
         assert "outbox" in record["note"]
         assert app.clipboard.endswith("\n") and outbox.read_text("utf-8") == "not a folder"
         assert not list(root.glob(".relay/.tmp-*"))
+
+
+async def test_keys_from_config_remap_bindings(tui_project_dir: Path) -> None:
+    """A ``[keys]`` table in config.toml remaps a binding by its id (App.set_keymap)."""
+    root = make_project(tui_project_dir)
+    (root / ".relay" / "config.toml").write_text('[keys]\nhistory = "f2"\n', "utf-8")
+    write_report(root, "WB-012-v1.md", report_md())
+    app = make_app(root)
+    async with app.run_test(size=PILOT_SIZE) as pilot:
+        await settled(pilot)
+        await pilot.press("h")
+        assert isinstance(app.screen, ReviewScreen), "h no longer opens the history"
+        await pilot.press("f2")
+        assert isinstance(app.screen, HistoryScreen)

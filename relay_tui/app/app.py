@@ -135,6 +135,7 @@ class RelayApp(App[int]):
         self._watch_stop = asyncio.Event()
         self._watching = False
         self._freeze_gc = freeze_gc
+        self._keymap: dict[str, str] = {}
 
     # --- routing ---------------------------------------------------------------------------
 
@@ -237,6 +238,9 @@ class RelayApp(App[int]):
                 self.set_timer(result.recheck_after + 0.005, self.request_scan)
             for note in result.notes:
                 self.notify(sanitize_line(note, 300), severity="error", markup=False, timeout=8)
+            if result.snapshot is not None and result.snapshot.config.keys != self._keymap:
+                self._keymap = dict(result.snapshot.config.keys)
+                self.set_keymap(self._keymap)
             if self.review is not None:
                 self.review.show_scan(result)
             if result.arrived and self._bell_wanted(result.snapshot):

@@ -40,6 +40,10 @@ extra_authority_block = []
 extra_authority_error = []
 # Extra phrases aimed at the receiving assistant (severity block).
 extra_injection = []
+
+[keys]
+# Remap TUI keys by binding id, e.g. abort = "x,ctrl+x", confirm = "c", history = "h".
+# The ids are listed in the README.
 """
 
 STATE_TEMPLATE = """\

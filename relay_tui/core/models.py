@@ -185,6 +185,8 @@ class Config(BaseModel):
     bell: bool = True
     """Ring the terminal bell when a report lands while the user looks elsewhere."""
     rules: RuleSettings = Field(default_factory=RuleSettings)
+    keys: dict[str, str] = Field(default_factory=dict)
+    """TUI key remaps: binding id -> key(s), e.g. ``abort = "x,ctrl+x"`` (``App.set_keymap``)."""
 
     @field_validator("stale_after")
     @classmethod
