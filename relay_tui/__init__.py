@@ -1,3 +1,3 @@
-"""relay-tui: a local relay between Codex and ChatGPT where information flows and authority does not."""
+"""relay-tui: a local relay between Codex and ChatGPT; information flows, authority does not."""
 
 __version__ = "0.1.0"
