@@ -30,9 +30,19 @@ trigger, an entry is tried with ``regex.match`` at the trigger and at the few to
 before it that its ``lookback`` allows, and a match must contain the trigger. Triggers are part
 of the rule's definition; every entry's examples must fire, and a test shows that this scan
 finds exactly what running every pattern over the whole text finds. (3) The work per report is
-bounded (``SCAN_BUDGET``): text so dense in trigger words that the budget runs out gets an
+bounded (``scan_budget``: a base plus an allowance per character, so an ordinary report of any
+size is checked to its end): text so dense in trigger words that the budget runs out gets an
 ``error`` finding (FAMILY-099) where the check stopped, so padding cannot hide a claim; it
 fails closed.
+
+Step (2) runs for every trigger, so it is done in ``re`` as far as it can be (``_Plan``): the
+token starts before a trigger are found by one regex over the reversed text; one *probe* regex
+then steps over them and tries all the trigger's entries at each, behind *guards* that check
+the first characters an entry can begin with (read from the patterns' parse trees); only where
+the probe matches are the entries tried one by one. An imperative is refused before its
+context is read when the words before it cannot end a lead-in (``imperative_lead_ends``). Tests
+show that the probes find what trying every start finds, and that the guards and the quick
+lead-in test refuse nothing the full test accepts.
 
 Context (``kind``). A match counts only if it begins and ends on word edges. Then:
 
@@ -56,12 +66,15 @@ is lowered to ``warning``, never dropped, and its message says where it was ment
 from __future__ import annotations
 
 import bisect
-import heapq
+import importlib
+import itertools
+import operator
 import re
 import threading
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
@@ -92,12 +105,27 @@ MAX_FINDINGS_PER_RULE = 50
 MAX_LOOKBACK = 16
 """The most tokens an entry may look back from its trigger for the start of a match."""
 SCAN_BUDGET = 100_000
-"""Work units per family and report: a trigger or a regex attempt costs 1, judging a match 10.
+"""Work units per family and report, before the allowance per character (see ``scan_budget``).
 
-An ordinary 1 MiB report uses a few thousand. Text so dense in trigger words that it runs out
-is not checked further: the family reports an ``error`` (FAMILY-099), so it fails closed.
+A unit is about a microsecond of work. Ordinary reports use far less than the allowance: the
+benchmark's 1 MiB report about 0.03 units a character, prose that uses approve, merge, deploy
+and release in every sentence about 0.2. Text so dense in trigger words, claims or quotations
+that it runs out is not checked further: the family reports an ``error`` (FAMILY-099), so it
+fails closed, after about a second per MiB at worst (see the tests and the benchmarks).
 """
+SCAN_BUDGET_PER_CHAR = 0.5
+"""Work units per character of the report's text, on top of ``SCAN_BUDGET``."""
+HIT_COST = 1
+"""Work units of a trigger occurrence examined."""
+PROBE_COST = 1
+"""Work units of a probe (one regex that tries every entry of a trigger at every start), plus
+one per ``PROBE_TRIES_PER_UNIT`` (entry, start) pairs it may try."""
+PROBE_TRIES_PER_UNIT = 8
 JUDGE_COST = 10
+"""Work units of judging a match's context (a regex attempt costs 1), plus what reading its
+line for quotations and code spans costs (see ``_mention``); a match refused by the first,
+cheap tests (word edges; an imperative that does not open its sentence) costs 1."""
+MENTION_CHARS_PER_UNIT = 2048
 MATCH_REACH = 400
 """The longest match, in characters (no pattern needs more; it bounds the work per trigger)."""
 
@@ -159,30 +187,49 @@ def fold_character(char: str) -> str:
 
 @dataclass(frozen=True)
 class NormalizedText:
-    """Normalized text plus the edits that map its offsets back to the source text."""
+    """Normalized text plus the edits that map its offsets back to the source text.
+
+    An edit is a source character whose fold has another length (a zero-width character
+    folds to nothing, a ligature to two letters): it is kept as three numbers in arrays, so
+    text with a million of them stays small.
+    """
 
     text: str
     source: str
-    edits: tuple[tuple[int, int, int, int], ...] = ()
-    """``(norm_start, norm_end, source_start, source_end)`` where lengths differ, in order."""
-    _edit_starts: tuple[int, ...] = field(default=(), repr=False)
+    edit_starts: Sequence[int] = field(default=(), compare=False, repr=False)
+    """Normalized offset where each edit's fold begins, in order."""
+    edit_ends: Sequence[int] = field(default=(), compare=False, repr=False)
+    """Normalized offset where each edit's fold ends."""
+    edit_sources: Sequence[int] = field(default=(), compare=False, repr=False)
+    """Source offset of each edited character (one character each)."""
+
+    @property
+    def edits(self) -> tuple[tuple[int, int, int, int], ...]:
+        """``(norm_start, norm_end, source_start, source_end)`` where lengths differ, in order."""
+        return tuple(
+            (norm_start, norm_end, source, source + 1)
+            for norm_start, norm_end, source in zip(
+                self.edit_starts, self.edit_ends, self.edit_sources, strict=True
+            )
+        )
 
     def source_offset(self, offset: int) -> int:
         """Source offset of a normalized start offset (a folded character maps to its start)."""
-        index = bisect.bisect_right(self._edit_starts, offset) - 1
+        index = bisect.bisect_right(self.edit_starts, offset) - 1
         if index < 0:
             return offset
-        _norm_start, norm_end, source_start, source_end = self.edits[index]
+        norm_end = self.edit_ends[index]
         if offset < norm_end:
-            return source_start
-        return source_end + (offset - norm_end)
+            return self.edit_sources[index]
+        return self.edit_sources[index] + 1 + (offset - norm_end)
 
     def source_end(self, offset: int) -> int:
         """Source offset of a normalized end offset (exclusive)."""
-        index = bisect.bisect_left(self._edit_starts, offset) - 1
+        index = bisect.bisect_left(self.edit_starts, offset) - 1
         if index < 0:
             return offset
-        _norm_start, norm_end, _source_start, source_end = self.edits[index]
+        norm_end = self.edit_ends[index]
+        source_end = self.edit_sources[index] + 1
         if offset <= norm_end:
             return source_end
         return source_end + (offset - norm_end)
@@ -196,9 +243,9 @@ def normalize(text: str) -> NormalizedText:
     """Fold ``text`` for matching (see the module docstring) and keep the way back.
 
     Every step runs at C speed: the distinct non-ASCII characters are found by deleting the
-    ASCII bytes; characters folded to one character are replaced in place; only the
-    occurrences of characters whose fold has another length (zero-width characters,
-    ligatures) are visited one by one, and each leaves an edit for the offset map.
+    ASCII bytes; characters folded to one character are replaced in place; the text is split
+    around the characters whose fold has another length (zero-width characters, ligatures),
+    and each of them leaves an edit for the offset map.
     """
     if text.isascii():
         folded = text.lower()
@@ -209,37 +256,54 @@ def normalize(text: str) -> NormalizedText:
     encoded = text.encode("utf-8", "surrogatepass")
     distinct = set(encoded.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass"))
     folds = {char: fold_character(char) for char in distinct}
+    # bytes.lower() touches ASCII letters only (no byte of a multi-byte character is ASCII),
+    # and no fold has an upper-case ASCII letter: lowering first changes nothing else.
+    lowered = encoded.lower()
     resized = sorted(char for char, fold in folds.items() if len(fold) != 1)
-    edits: list[tuple[int, int, int, int]] = []
-    folded = text
-    if resized:
-        pieces: list[str] = []
-        position = 0
-        shift = 0
-        pattern = re.compile("[" + "".join(re.escape(char) for char in resized) + "]")
-        for found in pattern.finditer(text):
-            start = found.start()
-            fold = folds[found.group()]
-            pieces.append(text[position:start])
-            pieces.append(fold)
-            edits.append((start + shift, start + shift + len(fold), start, start + 1))
-            shift += len(fold) - 1
-            position = start + 1
-        pieces.append(text[position:])
-        folded = "".join(pieces)
     retyped = {char: fold for char, fold in folds.items() if len(fold) == 1 and fold != char}
+    # Characters folded to one other character are replaced after the resized ones (a
+    # resized one may fold to one of them). When that cannot happen, they are replaced in the
+    # bytes, before decoding, which is faster (UTF-8 cannot match inside another character).
+    early = (
+        len(retyped) <= 64
+        and not any(fold in folds for char in resized for fold in folds[char])
+        and not any(one in folds for one in retyped.values())
+    )
+    if early:
+        for char, one in retyped.items():
+            lowered = lowered.replace(
+                char.encode("utf-8", "surrogatepass"), one.encode("utf-8", "surrogatepass")
+            )
+    folded = lowered.decode("utf-8", "surrogatepass")
+    edit_starts = edit_ends = edit_sources = array("q")
+    if resized:
+        # The resized characters' offsets, then one substitution: every loop runs in C but
+        # the one that lists the offsets, so a million zero-width characters cost little.
+        pattern = re.compile("[" + "".join(re.escape(char) for char in resized) + "]")
+        edit_sources = array("q", [found.start() for found in pattern.finditer(folded)])
+        if all(not folds[char] for char in resized):  # deleted only: the common case
+            edit_starts = edit_ends = array("q", map(operator.sub, edit_sources, itertools.count()))
+            folded = pattern.sub("", folded)
+        else:
+            lengths = array("q", [len(folds[folded[source]]) for source in edit_sources])
+            before = itertools.accumulate(lengths, initial=0)  # folded text before each one
+            edit_starts = array(
+                "q",
+                map(operator.add, map(operator.sub, edit_sources, itertools.count()), before),
+            )
+            edit_ends = array("q", map(operator.add, edit_starts, lengths))
+            folded = pattern.sub(lambda found: folds[found.group()], folded)
     if len(retyped) > 64:
         table: dict[int, str | int | None] = {ord(char): one for char, one in retyped.items()}
         folded = folded.translate(table)
-    else:
+    elif not early:
         for char, one in retyped.items():
             folded = folded.replace(char, one)
-    # bytes.lower() touches ASCII letters only; what is left of non-ASCII is already folded.
-    folded = folded.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")
     for ascii_space in _ASCII_AS_SPACE:
-        if ascii_space in folded:
+        # No fold makes one of them, so the bytes tell (and ``bytes.find`` is fast).
+        if ascii_space.encode() in encoded:
             folded = folded.replace(ascii_space, " ")
-    return NormalizedText(folded, text, tuple(edits), tuple(edit[0] for edit in edits))
+    return NormalizedText(folded, text, edit_starts, edit_ends, edit_sources)
 
 
 _ASCII_BYTES = bytes(range(128))
@@ -300,6 +364,12 @@ class ContextRules:
     phrase_negators: re.Pattern[str] | None = None
     imperative_leads: re.Pattern[str] | None = None
     imperative_post_nouns: re.Pattern[str] | None = None
+    imperative_lead_ends: re.Pattern[str] | None = None
+    """Over the reversed text, at a verb: whether what precedes it could end a lead-in.
+
+    A quick test that ``imperative_leads`` could hold (the words before a verb are rarely
+    lead-ins); None when the lead-ins are not read (see ``_lead_ends``).
+    """
 
 
 @dataclass(frozen=True)
@@ -379,14 +449,28 @@ def _macro(macros: dict[str, str], name: str) -> str:
 
 
 def _word_list_regex(words: Iterable[str]) -> re.Pattern[str] | None:
-    """A regex finding any of ``words`` as whole words (word edges only where a word char is)."""
-    alternatives = []
+    """A regex that finds whether one of ``words`` occurs as a whole word (with a word edge
+    only where the word has a word character); it is only asked ``search``: is there one?
+
+    The alternatives are grouped by first character, each group opening with that literal
+    character, so ``re`` skips ahead to those characters and tries one group there; the left
+    word edge is a lookbehind over two characters, just past the first.
+    """
+    groups: dict[str, dict[bool, list[str]]] = {}
     for word in sorted({normalize_phrase(word) for word in words if word.strip()}, key=len)[::-1]:
         body = r"\s+".join(re.escape(part) for part in word.split(" "))
+        first = re.escape(word[0])
         # "n't" is a suffix ("isn't", "can't"): no word edge on its left.
-        left = r"(?<![a-z0-9_])" if word[0].isalnum() and not word.startswith("n'") else ""
+        left = word[0].isalnum() and not word.startswith("n'")
         right = r"(?![a-z0-9_])" if word[-1].isalnum() else ""
-        alternatives.append(f"{left}{body}{right}")
+        groups.setdefault(first, {}).setdefault(left, []).append(body[len(first) :] + right)
+    alternatives = []
+    for first, by_edge in groups.items():
+        inner = [
+            (f"(?<![a-z0-9_]{first})" if left else "") + "(?:" + "|".join(rests) + ")"
+            for left, rests in by_edge.items()
+        ]
+        alternatives.append(first + (inner[0] if len(inner) == 1 else f"(?:{'|'.join(inner)})"))
     if not alternatives:
         return None
     return re.compile("|".join(alternatives))
@@ -413,6 +497,7 @@ def _context_rules(table: dict[str, Any], macros: dict[str, str]) -> ContextRule
     leads = "|".join(compile_pattern(lead, macros) for lead in leads_value) or "(?!)"
     opener = r"(?:[-+>#]+|[0-9]+[.)]|\[[ x]?\]|[\"'`(\[])"
     imperative_leads = re.compile(rf"(?:{opener} ?)*(?:(?:{leads})[,:!]? )*")
+    lead_ends = _lead_ends(leads)
     return ContextRules(
         claim_negators=words("claim_negators"),
         claim_post_negators=after("claim_post_negators"),
@@ -420,7 +505,27 @@ def _context_rules(table: dict[str, Any], macros: dict[str, str]) -> ContextRule
         phrase_negators=words("phrase_negators") or _word_list_regex(DEFAULT_PHRASE_NEGATORS),
         imperative_leads=imperative_leads,
         imperative_post_nouns=after("imperative_post_nouns"),
+        imperative_lead_ends=lead_ends,
     )
+
+
+def _lead_ends(leads: str) -> re.Pattern[str] | None:
+    """A regex over the reversed text, matched where a verb starts, that fails when no lead-in
+    can end there: the sentence lead ``imperative_leads`` accepts is empty, or it ends with a
+    bullet or an opener (``-+>#.)]"'`([``) or ``,:!``, or with the end of a lead-in phrase.
+
+    Whitespace before the verb is skipped; a line break, a sentence break (``.!?;:``), a
+    quotation mark or the start of the judgement's window (``\\Z``) may begin an empty lead.
+    """
+    ends = _edge_atoms(f"(?:{leads})", backwards=True)
+    if ends is None:
+        return None
+    whitespace = " \n\x1c\x1d\x1e\x1f"
+    tails = {
+        () if any(re.match(atom, char) for atom in end[:1] for char in whitespace) else end
+        for end in ends
+    }
+    return re.compile(r"[^\S\n]*+(?:\n|[-+>#.)\]\"'`(\[,:!?;]|\Z|" + _atoms_regex(tails) + ")")
 
 
 DEFAULT_PHRASE_NEGATORS = ("not", "no", "never", "n't", "without")
@@ -549,6 +654,163 @@ def load_catalogue(name: str) -> Catalogue:
 
 
 # --------------------------------------------------------------------------------------------
+# Guards: what the first (or last) characters of a match can be
+# --------------------------------------------------------------------------------------------
+
+_GUARD_WIDTH = 5
+"""Characters a guard checks (five tell "signed" from "signature")."""
+_GUARD_LIMIT = 5000
+"""The most different beginnings a guard lists before it gives up (then there is no guard)."""
+
+
+class _Unreadable(Exception):
+    """A regex the guard analysis does not read (it then does without a guard)."""
+
+
+@lru_cache(maxsize=512)
+def _edge_atoms(
+    pattern: str, width: int = _GUARD_WIDTH, backwards: bool = False
+) -> frozenset[tuple[str, ...]] | None:
+    """The first (``backwards``: last) ``width`` characters a match of ``pattern`` can have.
+
+    Each tuple lists one-character regexes (a literal or a class); a shorter tuple is a whole
+    match. Assertions and anchors are left out, so the tuples describe a superset of what can
+    match. None when the pattern uses what this does not read (flags, back-references) or has
+    too many beginnings: the caller then does without a guard. It reads the parse tree of the
+    standard library's ``re`` (a private module: any surprise there also gives None).
+    """
+    try:
+        parser: Any = importlib.import_module("re._parser")
+        tree = parser.parse(pattern, re.M)
+        if tree.state.flags & ~(re.M | re.U):
+            return None
+        names = importlib.import_module("re._constants")
+        return frozenset(_Edges(names, width, backwards).sequence(tree.data))
+    except Exception:  # noqa: BLE001 - any surprise means "no guard", never a wrong one
+        return None
+
+
+class _Edges:
+    def __init__(self, names: Any, width: int, backwards: bool) -> None:
+        self.names = names
+        self.width = width
+        self.backwards = backwards
+        self.categories = {
+            names.CATEGORY_DIGIT: r"\d",
+            names.CATEGORY_NOT_DIGIT: r"\D",
+            names.CATEGORY_SPACE: r"\s",
+            names.CATEGORY_NOT_SPACE: r"\S",
+            names.CATEGORY_WORD: r"\w",
+            names.CATEGORY_NOT_WORD: r"\W",
+        }
+
+    def sequence(self, items: Sequence[Any]) -> set[tuple[str, ...]]:
+        width = self.width
+        current: set[tuple[str, ...]] = {()}
+        for op, value in reversed(items) if self.backwards else items:
+            if all(len(edge) >= width for edge in current):
+                break
+            choices = self.item(op, value)
+            current = {
+                edge if len(edge) >= width else (edge + choice)[:width]
+                for edge in current
+                for choice in choices
+            }
+            if len(current) > _GUARD_LIMIT:
+                raise _Unreadable("too many")
+        return current
+
+    def item(self, op: Any, value: Any) -> set[tuple[str, ...]]:
+        names = self.names
+        if op is names.LITERAL:
+            return {(_class_char(value),)}
+        if op is names.NOT_LITERAL:
+            return {("[^" + _class_char(value) + "]",)}
+        if op is names.ANY:
+            return {(".",)}
+        if op is names.IN:
+            return {(self.char_class(value),)}
+        if op is names.BRANCH:
+            found: set[tuple[str, ...]] = set()
+            for branch in value[1]:
+                found |= self.sequence(branch.data)
+            return found
+        if op is names.SUBPATTERN:
+            _group, add_flags, del_flags, sub = value
+            if add_flags or del_flags:
+                raise _Unreadable("flags")
+            return self.sequence(sub.data)
+        if op is names.ATOMIC_GROUP:
+            return self.sequence(value.data)
+        if op in (names.MAX_REPEAT, names.MIN_REPEAT, names.POSSESSIVE_REPEAT):
+            return self.repeat(*value)
+        if op in (names.AT, names.ASSERT, names.ASSERT_NOT):
+            return {()}
+        raise _Unreadable(str(op))
+
+    def repeat(self, low: int, high: int, sub: Any) -> set[tuple[str, ...]]:
+        # Past ``low + width`` copies nothing new can begin a match.
+        body = self.sequence(sub.data)
+        width = self.width
+        found: set[tuple[str, ...]] = set()
+        copies: set[tuple[str, ...]] = {()}
+        for count in range(min(high, low + width) + 1):
+            if count >= low:
+                found |= copies
+            copies = {
+                edge if len(edge) >= width else (edge + choice)[:width]
+                for edge in copies
+                for choice in body
+            }
+            if len(copies) > _GUARD_LIMIT:
+                raise _Unreadable("too many")
+        return found
+
+    def char_class(self, items: Sequence[tuple[Any, Any]]) -> str:
+        names = self.names
+        parts: list[str] = []
+        negate = ""
+        for op, value in items:
+            if op is names.NEGATE:
+                negate = "^"
+            elif op is names.LITERAL:
+                parts.append(_class_char(value))
+            elif op is names.RANGE:
+                parts.append(_class_char(value[0]) + "-" + _class_char(value[1]))
+            elif op is names.CATEGORY and value in self.categories:
+                parts.append(self.categories[value])
+            else:
+                raise _Unreadable(str(op))
+        return "[" + negate + "".join(parts) + "]"
+
+
+def _class_char(code: int) -> str:
+    """One character, written so it means itself in or out of a character class."""
+    char = chr(code)
+    if char.isalnum() or char == "_":
+        return char
+    return "\\" + char if char.isascii() and char.isprintable() else f"\\U{code:08x}"
+
+
+def _atoms_regex(edges: Iterable[tuple[str, ...]]) -> str:
+    """A regex (shaped like a trie) that matches where one of ``edges`` begins."""
+    trie: dict[str, Any] = {}
+    for edge in edges:
+        node = trie
+        for atom in edge:
+            node = node.setdefault(atom, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        if "" in node:
+            return ""  # a whole match may end here: nothing more is required
+        branches = [atom + emit(child) for atom, child in sorted(node.items())]
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return emit(trie)
+
+
+# --------------------------------------------------------------------------------------------
 # Triggers: the fast first pass
 # --------------------------------------------------------------------------------------------
 
@@ -588,6 +850,9 @@ class TriggerSet:
     words: tuple[str, ...]
     symbols: tuple[str, ...]
     regex: re.Pattern[bytes] | None
+    symbol_keys: tuple[tuple[bytes, tuple[bytes, ...]], ...] = ()
+    """The symbols as hit keys (ASCII, ``?`` for any other character), by first byte (which
+    ``bytes.find`` finds fastest)."""
 
     @staticmethod
     def key(trigger: str) -> bytes:
@@ -603,34 +868,75 @@ class TriggerSet:
         words = tuple(trigger for trigger in unique if _is_word_trigger(trigger))
         symbols = tuple(trigger for trigger in unique if not _is_word_trigger(trigger))
         regex = re.compile((" " + _trie_regex(words)).encode()) if words else None
-        return cls(words, symbols, regex)
+        keys = sorted({symbol.encode("ascii", "replace") for symbol in symbols})
+        by_first = tuple(
+            (first, tuple(key for key in keys if key[:1] == first))
+            for first in sorted({key[:1] for key in keys})
+        )
+        return cls(words, symbols, regex, by_first)
 
 
 class _Hits:
-    """Trigger occurrences in offset order, found as they are needed and kept for reuse.
+    """Trigger occurrences in offset order, found a chunk of text at a time as scans need them.
 
     Both families walk the same hits; a scan that stops early (its budget spent) leaves the
     rest of the text unsearched.
     """
 
-    def __init__(self, source: Iterator[tuple[int, bytes]]) -> None:
-        self._source = source
-        self._seen: list[tuple[int, bytes]] = []
+    def __init__(self, index: _Index, triggers: TriggerSet) -> None:
+        self._index = index
+        self._triggers = triggers
+        self._chunks: list[list[tuple[int, bytes]]] = []
+        self._scanned = 0
+        """Offset in ``word_bytes`` up to which hits are found (always at a space)."""
         self._lock = threading.Lock()
 
-    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+    def chunks(self) -> Iterator[list[tuple[int, bytes]]]:
+        """The hits, as lists in offset order (the next list is found when it is asked for)."""
         position = 0
         while True:
-            if position < len(self._seen):
-                yield self._seen[position]
+            if position < len(self._chunks):
+                yield self._chunks[position]
                 position += 1
                 continue
             with self._lock:  # two threads may scan the same text
-                if position == len(self._seen):
-                    following = next(self._source, None)
-                    if following is None:
-                        return
-                    self._seen.append(following)
+                if position == len(self._chunks) and not self._find_more():
+                    return
+
+    def _find_more(self) -> bool:
+        index = self._index
+        words = index.word_bytes
+        begin = self._scanned
+        if begin >= len(words):
+            return False
+        # A chunk ends at a space of ``word_bytes``, so no word is cut: every hit starts at a
+        # space and ends before the next one.
+        end = words.find(b" ", begin + _HIT_CHUNK)
+        end = len(words) if end == -1 else end
+        regex = self._triggers.regex
+        found = (
+            [(match.start(), match.group()) for match in regex.finditer(words, begin, end)]
+            if regex is not None
+            else []
+        )
+        if self._triggers.symbol_keys:
+            # A word hit at space ``o`` of ``word_bytes`` (which has one leading space) names the
+            # word at normalized offset ``o``; symbols are found in ``bytes``, every occurrence
+            # (overlapping ones too) that starts before ``end``.
+            text = index.bytes
+            for first, keys in self._triggers.symbol_keys:
+                position = text.find(first, begin, end)
+                while position != -1:
+                    found.extend((position, key) for key in keys if text.startswith(key, position))
+                    position = text.find(first, position + 1, end)
+            found.sort()
+        self._chunks.append(found)
+        self._scanned = end
+        return True
+
+
+_HIT_CHUNK = 1 << 16
+"""Hits are found this many characters at a time (a scan that stops early looks no further)."""
 
 
 class _Index:
@@ -643,7 +949,7 @@ class _Index:
         self.word_bytes = b" " + self.bytes.translate(_TO_WORD_SPACE)
         self._hits: dict[TriggerSet, _Hits] = {}
         self._fences: list[tuple[int, int]] | None = None
-        self._token_chunks: dict[int, list[int]] = {}
+        self._reversed_bytes: bytes | None = None
 
     def hits(self, triggers: TriggerSet) -> _Hits:
         """``(offset, key)`` for every trigger occurrence, in normalized offsets.
@@ -653,45 +959,40 @@ class _Index:
         """
         found = self._hits.get(triggers)
         if found is None:
-            symbols: list[tuple[int, bytes]] = []
-            for symbol in triggers.symbols:
-                encoded = symbol.encode("ascii", "replace")
-                position = self.bytes.find(encoded)
-                while position != -1:
-                    symbols.append((position, encoded))
-                    position = self.bytes.find(encoded, position + 1)
-            symbols.sort()
-            words: Iterator[tuple[int, bytes]] = iter(())
-            if triggers.regex is not None:
-                words = (
-                    (match.start(), match.group())
-                    for match in triggers.regex.finditer(self.word_bytes)
-                )
-            found = self._hits[triggers] = _Hits(heapq.merge(words, symbols))
+            found = self._hits.setdefault(triggers, _Hits(self, triggers))
         return found
 
+    @property
+    def reversed_bytes(self) -> bytes:
+        """``bytes`` backwards: the tokens before an offset are read with a forward regex."""
+        if self._reversed_bytes is None:
+            self._reversed_bytes = self.bytes[::-1]
+        return self._reversed_bytes
+
     def token_starts_before(self, offset: int, count: int) -> list[int]:
-        """The starts of the ``count`` tokens before ``offset``, then ``offset`` itself."""
+        """The starts of the ``count`` tokens before ``offset``, then ``offset`` itself.
+
+        Only tokens that start at most ``_CHARS_PER_TOKEN * count`` characters before
+        ``offset`` count. A token is a run of word characters, or a run of other characters
+        that are not whitespace ("![", "<|", "###", "("); the runs are read backwards from
+        ``offset`` in ``reversed_bytes``.
+        """
         if count == 0:
             return [offset]
         floor = max(0, offset - _CHARS_PER_TOKEN * count)
+        size = len(self.bytes)
         starts: list[int] = []
-        for chunk in range(floor // _TOKEN_CHUNK, offset // _TOKEN_CHUNK + 1):
-            starts.extend(self._chunk_token_starts(chunk))
-        low = bisect.bisect_left(starts, floor)
-        high = bisect.bisect_left(starts, offset)
-        return [*starts[max(low, high - count) : high], offset]
-
-    def _chunk_token_starts(self, chunk: int) -> list[int]:
-        cached = self._token_chunks.get(chunk)
-        if cached is None:
-            begin = chunk * _TOKEN_CHUNK
-            end = min(len(self.normalized.text), begin + _TOKEN_CHUNK)
-            cached = [
-                match.start() for match in _TOKEN_START.finditer(self.normalized.text, begin, end)
-            ]
-            self._token_chunks[chunk] = cached
-        return cached
+        text = self.bytes
+        for run in _TOKEN_BACKWARDS.finditer(self.reversed_bytes, size - offset, size - floor):
+            start = size - run.end()
+            if start == floor > 0 and _TO_CLASS[text[floor - 1]] == _TO_CLASS[text[floor]]:
+                break  # the window cuts this run: its start lies before the window
+            starts.append(start)
+            if len(starts) == count:
+                break
+        starts.reverse()
+        starts.append(offset)
+        return starts
 
     def fences(self) -> list[tuple[int, int]]:
         """Spans of fenced code blocks (fence lines included), computed once."""
@@ -700,12 +1001,28 @@ class _Index:
         return self._fences
 
 
-# Token starts are found a chunk at a time, and only where triggers ask.
-_TOKEN_CHUNK = 1024
 _CHARS_PER_TOKEN = 24
-# Where a token begins: a word after a non-word character, or a run of symbols after a
-# word character or whitespace ("![", "<|", "###", "(").
-_TOKEN_START = re.compile(r"(?<![a-z0-9_])[a-z0-9_]|(?<=[a-z0-9_\s])[^\sa-z0-9_]|\A[^\sa-z0-9_]")
+_WHITESPACE_BYTES = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
+"""The ASCII characters ``\\s`` matches in a ``str`` pattern (normalized text has no other)."""
+_TO_CLASS = bytes(
+    ord("a") if code in _WORD_BYTES else ord(" ") if code in _WHITESPACE_BYTES else ord("!")
+    for code in range(256)
+)
+"""A character's class: ``a`` a word character, space for whitespace, ``!`` any other."""
+# In ``bytes`` read backwards, a token: the whitespace after it, then its run of word
+# characters or of other characters ("![", "<|", "###", "(").
+_TOKEN_BACKWARDS_SOURCE = (
+    rb"[\t\n\x0b\x0c\r\x1c-\x1f ]*+(?:[a-z0-9_]++|[^\t\n\x0b\x0c\r\x1c-\x1f a-z0-9_]++)"
+)
+_TOKEN_BACKWARDS = re.compile(_TOKEN_BACKWARDS_SOURCE)
+# One token and the whitespace after it, forwards in normalized text.
+_SKIP_TOKEN = r"(?:[a-z0-9_]++|[^\sa-z0-9_]++)\s*+"
+
+
+@cache
+def _walk_regex(count: int) -> re.Pattern[bytes]:
+    """Over ``reversed_bytes``: up to ``count`` tokens, so its end is where they begin."""
+    return re.compile(rb"(?:%s){0,%d}" % (_TOKEN_BACKWARDS_SOURCE, count))
 
 
 @lru_cache(maxsize=4)
@@ -735,10 +1052,13 @@ def _fence_ranges(norm: str) -> list[tuple[int, int]]:
     for marker in ("```", "~~~"):
         position = norm.find(marker)
         while position != -1:
-            line_start = norm.rfind("\n", 0, position) + 1
+            # A fence opens its line after at most three spaces: only a line break among the
+            # four characters before it (or the text's start) can begin that line.
+            newline = norm.rfind("\n", max(0, position - 4), position)
+            line_start = newline + 1 if newline != -1 else 0 if position <= 3 else -1
             run = _FENCE_RUN.match(norm, position)
             run_end = run.end() if run else position + len(marker)
-            if position - line_start <= 3 and not norm[line_start:position].strip(" "):
+            if line_start >= 0 and not norm[line_start:position].strip(" "):
                 markers.append((line_start, marker[0], run_end - position))
             position = norm.find(marker, run_end)
     markers.sort()
@@ -846,6 +1166,121 @@ def quote_excerpt(text: str, limit: int = QUOTE_LIMIT) -> str:
     return sanitize_line(text, limit)
 
 
+class _Plan:
+    """How the hits of one trigger are tried: its entries and lookback, and their probe.
+
+    The probe is one regex over every entry of the trigger: from the earliest start the
+    lookback allows it steps token by token to the trigger and, at each token start whose
+    first characters could begin one of the entries (a guard), tries them all, inside ``re``.
+    A hit whose probe fails needs nothing more (the common case); where it matches, the
+    entries are settled there one by one and the probe goes on from the next token start
+    (``_settle``). Symbol triggers (which may sit inside a run of symbols, where no token
+    starts) and entries with groups of their own are tried at every start at once.
+    """
+
+    __slots__ = (
+        "_patterns",
+        "cost",
+        "seen",
+        "entries",
+        "lead_ends",
+        "lookback",
+        "probe",
+        "single",
+        "span",
+        "walk",
+    )
+
+    def __init__(
+        self, entries: list[tuple[Entry, int]], lookback: int, key: bytes, context: ContextRules
+    ) -> None:
+        self.entries = tuple(entries)
+        self.single = entries[0][0] if len(entries) == 1 else None
+        self.lead_ends: Callable[[str], re.Match[str] | None] | None = None
+        """For a single imperative or status entry: ``imperative_lead_ends.match``, tried
+        before judging a match at the trigger (see ``Matcher._may_lead``)."""
+        if (
+            self.single is not None
+            and self.single.kind in _LEAD_KINDS
+            and context.imperative_lead_ends is not None
+        ):
+            self.lead_ends = context.imperative_lead_ends.match
+        self.lookback = lookback
+        self.span = _CHARS_PER_TOKEN * lookback
+        """How far back the lookback reaches, in characters."""
+        self.walk = _walk_regex(lookback).match if lookback else None
+        self.cost = HIT_COST + PROBE_COST + (lookback + 1) * len(entries) // PROBE_TRIES_PER_UNIT
+        """Work units of a hit tried with the probe."""
+        self.probe: Callable[[str, int, int], re.Match[str] | None] | None = None
+        self.seen = 0
+        """Hits tried start by start so far (see ``ready``)."""
+        patterns = tuple(entry.regex.pattern for entry, _ in entries if entry.regex is not None)
+        probe_ok = (
+            key.startswith(b" ")
+            and len(patterns) == len(entries)
+            and all(entry.regex is not None and entry.regex.groups == 0 for entry, _ in entries)
+        )
+        self._patterns = patterns if probe_ok else None
+
+    def ready(self) -> Callable[[str, int, int], re.Match[str] | None] | None:
+        """The probe's ``match``; None while this trigger's hits are tried start by start.
+
+        One entry without lookback is its own probe. Otherwise the probe is compiled (which
+        takes milliseconds) once the trigger has been seen ``_PROBE_AFTER`` times, so a short
+        report costs no compiling.
+        """
+        if self.probe is None and self._patterns is not None:
+            if self.single is not None and not self.lookback:
+                assert self.single.regex is not None
+                self.probe = self.single.regex.match
+                return self.probe
+            self.seen += 1
+            if self.seen < _PROBE_AFTER:
+                return None
+            compiled = _probe_regex(self._patterns, self.lookback)
+            if compiled is None:
+                self._patterns = None
+            else:
+                self.probe = compiled.match
+        return self.probe
+
+
+_PROBE_AFTER = 64
+"""Hits of a trigger tried start by start before its probe is compiled."""
+
+
+@lru_cache(maxsize=256)
+def _probe_regex(patterns: tuple[str, ...], lookback: int) -> re.Pattern[str] | None:
+    """``(?:token){0,lookback}?`` then each pattern as a group: the first start (in text
+    order) where any pattern matches, and by ``lastindex`` the first pattern that does."""
+    alternatives = "(?:" + "|".join(f"({pattern})" for pattern in patterns) + ")"
+    if not lookback:
+        try:
+            return re.compile(alternatives, re.M)
+        except re.error:
+            return None
+    # A guard before all the patterns, and one before each: most token starts fail the first.
+    edges = [_edge_atoms(pattern) for pattern in patterns]
+    if all(found is not None for found in edges):
+        union: set[tuple[str, ...]] = set()
+        guards: list[str] = []
+        for found in edges:
+            assert found is not None
+            union |= found
+            guards.append(f"(?={_atoms_regex(found)})")
+        alternatives = (
+            f"(?={_atoms_regex(union)})(?:"
+            + "|".join(
+                f"{guard}({pattern})" for guard, pattern in zip(guards, patterns, strict=True)
+            )
+            + ")"
+        )
+    try:
+        return re.compile(f"(?:{_SKIP_TOKEN}){{0,{lookback}}}?{alternatives}", re.M)
+    except re.error:  # e.g. a project's pattern with flags of its own: try it start by start
+        return None
+
+
 class Matcher:
     """Applies catalogue entries to text and judges each match's context."""
 
@@ -866,27 +1301,35 @@ class Matcher:
         )
         builtin = [entry for entry in self.entries if entry in catalogue.entries]
         extra = [entry for entry in self.entries if entry not in catalogue.entries]
-        self._groups: list[tuple[TriggerSet, dict[bytes, tuple[list[tuple[Entry, int]], int]]]] = []
+        self._groups: list[tuple[TriggerSet, dict[bytes, _Plan]]] = []
         if builtin:
-            self._groups.append((_builtin_triggers(), _by_trigger(builtin)))
+            self._groups.append((_builtin_triggers(), _plans(_by_trigger(builtin), self.context)))
         if extra:
             triggers = TriggerSet.build(t for entry in extra for t in entry.triggers)
-            self._groups.append((triggers, _by_trigger(extra)))
+            self._groups.append((triggers, _plans(_by_trigger(extra), self.context)))
 
     # -- scanning ------------------------------------------------------------------------
 
     def scan(
-        self, text: str, *, exhaustive: bool = False, budget: ScanBudget | None = None
+        self,
+        text: str,
+        *,
+        exhaustive: bool = False,
+        budget: ScanBudget | None = None,
+        probes: bool = True,
     ) -> list[PhraseMatch]:
         """Every judged match in ``text``, in order, one per place (the most severe wins).
 
         Each trigger occurrence is tried with ``regex.match`` at the trigger and at the few
         token starts before it that the entry's ``lookback`` allows; a match must contain its
-        trigger. ``exhaustive`` instead runs every entry over the whole text with
-        ``finditer`` (slow; the tests use it to show that the triggers miss nothing).
-        When ``budget`` runs out the scan stops; ``budget.stopped_at`` says where.
+        trigger. A probe (see ``_Plan``) first rules out the occurrences where nothing can
+        match; ``probes=False`` tries every start instead (the tests show both find the same).
+        ``exhaustive`` instead runs every entry over the whole text with ``finditer`` (slow;
+        the tests use it to show that the triggers miss nothing). When ``budget`` (by default
+        ``scan_budget`` of the text's length) runs out the scan stops; ``budget.stopped_at``
+        says where.
         """
-        budget = budget or ScanBudget()
+        budget = budget or ScanBudget(scan_budget(len(text)))
         index = _index(text)
         norm = index.normalized.text
         found: dict[tuple[str, int, int], PhraseMatch | None] = {}
@@ -894,55 +1337,38 @@ class Matcher:
         def consider(entry: Entry, start: int, end: int) -> None:
             key = (entry.id, start, end)
             if start < end and key not in found:
-                budget.remaining -= JUDGE_COST
-                found[key] = self._judge(entry, index, start, end)
+                budget.remaining -= 1
+                found[key] = self._judge(entry, index, start, end, budget)
 
-        # A start tried once for an entry is not tried again for a later trigger nearby: its
-        # result is remembered (the end of the match there, or -1).
-        tried: dict[tuple[str, int], int] = {}
         if exhaustive:
             for entry in self.entries:
                 assert entry.regex is not None
                 for match in entry.regex.finditer(norm):
                     consider(entry, match.start(), match.end())
         else:
-            for triggers, by_trigger in self._groups:
-                for offset, trigger in index.hits(triggers):
-                    runs = by_trigger.get(trigger)
-                    if runs is None:
-                        continue
-                    if budget.remaining <= 0:
-                        budget.stopped_at = index.normalized.source_offset(offset)
-                        return _most_severe_per_place(
-                            [match for match in found.values() if match is not None]
-                        )
-                    budget.remaining -= 1
-                    entries, lookback = runs
-                    starts = index.token_starts_before(offset, lookback)
-                    limit = min(len(norm), offset + MATCH_REACH)
-                    for entry, entry_lookback in entries:
-                        assert entry.regex is not None
-                        for start in starts[max(0, len(starts) - entry_lookback - 1) :]:
-                            end = tried.get((entry.id, start))
-                            if end is None:
-                                budget.remaining -= 1
-                                anchored = entry.regex.match(norm, start, limit)
-                                end = tried[(entry.id, start)] = (
-                                    -1 if anchored is None else anchored.end()
-                                )
-                            if end > offset:
-                                consider(entry, start, end)
+            # A start tried once for an entry is not tried again for a later trigger nearby:
+            # its result is remembered (the end of the match there, or -1).
+            tried: dict[tuple[str, int], int] = {}
+            for triggers, plans in self._groups:
+                if not _scan_hits(index, triggers, plans, budget, tried, consider, probes):
+                    break
         return _most_severe_per_place([match for match in found.values() if match is not None])
 
     # -- context -------------------------------------------------------------------------
 
-    def _judge(self, entry: Entry, index: _Index, start: int, end: int) -> PhraseMatch | None:
+    def _judge(
+        self, entry: Entry, index: _Index, start: int, end: int, budget: ScanBudget | None = None
+    ) -> PhraseMatch | None:
         norm = index.normalized.text
         if start > 0 and _is_word_char(norm[start]) and _is_word_char(norm[start - 1]):
             return None
         if end < len(norm) and _is_word_char(norm[end - 1]) and _is_word_char(norm[end]):
             return None
-        mentioned, inner_start, inner_end = _mention(index, start, end)
+        if entry.kind in _LEAD_KINDS and not self._may_lead(index, start):
+            return None  # the cheap test first: most verbs do not open their sentence
+        if budget is not None:
+            budget.remaining -= JUDGE_COST - 1  # (the tests above cost one unit)
+        mentioned, inner_start, inner_end = _mention(index, start, end, budget)
         if not self._context_allows(entry, norm, start, end, inner_start, inner_end):
             return None
         severity = Severity.warning if mentioned else entry.severity
@@ -962,6 +1388,31 @@ class Matcher:
             quote_end=quote_end,
         )
 
+    def _may_lead(self, index: _Index, start: int) -> bool:
+        """False when no sentence start the judgement could use leaves only lead-ins before
+        ``start`` (so an imperative or a status there is rejected without more work).
+
+        The judgement's sentence start is the last break before ``start``, unless the match is
+        quoted or in a code span that opens after that break: then it is just after that
+        quotation mark or backtick. (A fenced block always opens at or before that break.)
+        """
+        leads = self.context.imperative_leads
+        if leads is None:
+            return False
+        norm = index.normalized.text
+        window = max(0, start - _LOOK_BACK)
+        before = norm[window:start][::-1]
+        ends = self.context.imperative_lead_ends
+        if ends is not None and ends.match(before) is None:
+            return False
+        sentence = _last_break(_SENTENCE_BREAKS, norm, 0, start)
+        if _is_lead(leads, norm[sentence:start]):
+            return True
+        marks = [mark.end() for mark in _QUOTE_MARK.finditer(norm, sentence, start)]
+        if len(marks) > _QUOTE_MARKS_TRIED:
+            return True  # the judgement itself finds the quotation, if there is one
+        return any(_is_lead(leads, norm[mark:start]) for mark in marks)
+
     def _context_allows(
         self, entry: Entry, norm: str, start: int, end: int, inner_start: int, inner_end: int
     ) -> bool:
@@ -972,10 +1423,10 @@ class Matcher:
         if kind == "phrase":
             clause = norm[_last_break(_CLAUSE_BREAKS, norm, inner_start, start) : start]
             return not (context.phrase_negators and context.phrase_negators.search(clause))
-        sentence_start = _last_break(_SENTENCE_BREAKS, norm, inner_start, start)
         if _is_question(norm, end, inner_end):
             return False
         if kind in ("imperative", "status"):
+            sentence_start = _last_break(_SENTENCE_BREAKS, norm, inner_start, start)
             lead = " ".join(norm[sentence_start:start].split())
             leads = context.imperative_leads
             if leads is None or not leads.fullmatch(lead + " " if lead else ""):
@@ -992,6 +1443,183 @@ class Matcher:
             return False
         post = context.claim_post_negators if kind == "claim" else None
         return not (post and post.match(norm, end, inner_end))
+
+
+def _plans(
+    table: dict[bytes, tuple[list[tuple[Entry, int]], int]], context: ContextRules
+) -> dict[bytes, _Plan]:
+    return {
+        key: _Plan(entries, lookback, key, context) for key, (entries, lookback) in table.items()
+    }
+
+
+def _scan_hits(
+    index: _Index,
+    triggers: TriggerSet,
+    plans: dict[bytes, _Plan],
+    budget: ScanBudget,
+    tried: dict[tuple[str, int], int],
+    consider: Callable[[Entry, int, int], None],
+    probes: bool,
+) -> bool:
+    """Try the entries at every hit of ``triggers``; False when the budget ran out.
+
+    This loop runs for every trigger occurrence, so it is written for speed: the common case
+    (the probe finds nothing) costs two ``re`` calls. Where hits of one trigger come close
+    together, the probe starts where the last one left off: ``cleared`` holds, per plan, the
+    offset before which every token start from the plan's earlier probes failed.
+    """
+    norm = index.normalized.text
+    size = len(norm)
+    reversed_bytes = index.reversed_bytes if any(plan.walk for plan in plans.values()) else b""
+    get_plan = plans.get
+    cleared: dict[_Plan, int] = {}
+    remaining = budget.remaining  # kept here, and handed over around calls that spend it
+    for chunk in index.hits(triggers).chunks():
+        for offset, key in chunk:
+            plan = get_plan(key)
+            if plan is None:
+                continue
+            if remaining <= 0:
+                budget.remaining = remaining
+                budget.stopped_at = index.normalized.source_offset(offset)
+                return False
+            limit = offset + MATCH_REACH
+            if limit > size:
+                limit = size
+            probe = plan.probe if probes else None
+            if probe is None and (not probes or (probe := plan.ready()) is None):
+                budget.remaining = remaining - HIT_COST
+                _try_every_start(plan, index, offset, limit, budget, tried, consider)
+                remaining = budget.remaining
+                continue
+            remaining -= plan.cost
+            walk = plan.walk
+            if walk is None:
+                found = probe(norm, offset, limit)
+                if found is None:
+                    continue
+                group = found.lastindex or 0  # 0: the one entry's own regex
+                first = found.start(group)
+            else:
+                floor = offset - plan.span
+                walked = walk(reversed_bytes, size - offset, size if floor < 0 else size - floor)
+                start = offset if walked is None else size - walked.end()
+                done = cleared.get(plan, 0)
+                if done > start:
+                    if done > offset:
+                        continue
+                    start = done
+                found = probe(norm, start, limit)
+                if found is None:
+                    cleared[plan] = offset + 1
+                    continue
+                group = found.lastindex or 0
+                first = cleared[plan] = found.start(group)
+            if first == offset and plan.single is not None:
+                # One entry, matching at the trigger: the only start left to try.
+                memo = (plan.single.id, offset)
+                end = tried.get(memo)
+                if end is None:
+                    end = tried[memo] = found.end(group)
+                if end > offset and (
+                    plan.lead_ends is None
+                    or plan.lead_ends(norm[max(0, offset - _LOOK_BACK) : offset][::-1])
+                ):
+                    budget.remaining = remaining
+                    consider(plan.single, offset, end)  # (an imperative needs a lead-in)
+                    remaining = budget.remaining
+            elif first <= offset:
+                budget.remaining = remaining
+                _settle(plan, index, offset, limit, probe, found, budget, tried, consider)
+                remaining = budget.remaining
+    budget.remaining = remaining
+    return True
+
+
+def _try_every_start(
+    plan: _Plan,
+    index: _Index,
+    offset: int,
+    limit: int,
+    budget: ScanBudget,
+    tried: dict[tuple[str, int], int],
+    consider: Callable[[Entry, int, int], None],
+) -> None:
+    """Try each entry of ``plan`` with ``regex.match`` at each start its lookback allows."""
+    norm = index.normalized.text
+    starts = index.token_starts_before(offset, plan.lookback)
+    for entry, lookback in plan.entries:
+        regex = entry.regex
+        assert regex is not None
+        for start in starts[max(0, len(starts) - lookback - 1) :]:
+            end = tried.get((entry.id, start))
+            if end is None:
+                budget.remaining -= 1
+                anchored = regex.match(norm, start, limit)
+                end = tried[(entry.id, start)] = -1 if anchored is None else anchored.end()
+            if end > offset:
+                consider(entry, start, end)
+
+
+def _settle(
+    plan: _Plan,
+    index: _Index,
+    offset: int,
+    limit: int,
+    probe: Callable[[str, int, int], re.Match[str] | None],
+    found: re.Match[str],
+    budget: ScanBudget,
+    tried: dict[tuple[str, int], int],
+    consider: Callable[[Entry, int, int], None],
+) -> None:
+    """Once the probe matched: at each start where it matches, try the entries there (those
+    before its group fail there, its group's entry ends where the group does), then probe
+    again from the next token start; before the first such start nothing matches."""
+    norm = index.normalized.text
+    entries = plan.entries
+    starts = index.token_starts_before(offset, plan.lookback)
+    count = len(starts)
+    while True:
+        group = found.lastindex or 0  # 0: the one entry's own regex
+        first = found.start(group)
+        if first > offset:
+            return
+        following = bisect.bisect_right(starts, first)
+        if following and starts[following - 1] == first:  # a token start the lookback allows
+            for number, (entry, lookback) in enumerate(entries, 1):
+                if following - 1 < count - lookback - 1:
+                    continue
+                end = tried.get((entry.id, first))
+                if end is None:
+                    if number <= (group or 1):
+                        end = found.end(group) if number == (group or 1) else -1
+                    else:
+                        budget.remaining -= 1
+                        assert entry.regex is not None
+                        anchored = entry.regex.match(norm, first, limit)
+                        end = -1 if anchored is None else anchored.end()
+                    tried[(entry.id, first)] = end
+                if end > offset:
+                    consider(entry, first, end)
+        if following >= count:
+            return
+        budget.remaining -= plan.cost - HIT_COST
+        again = probe(norm, starts[following], limit)
+        if again is None:
+            return
+        found = again
+
+
+def _is_lead(leads: re.Pattern[str], text: str) -> bool:
+    """Whether ``text`` (before a verb, from its sentence start) is only bullets and lead-ins."""
+    lead = " ".join(text.split())
+    return leads.fullmatch(lead + " " if lead else "") is not None
+
+
+_QUOTE_MARK = re.compile("[\"'`]")
+_QUOTE_MARKS_TRIED = 8
+_LEAD_KINDS = frozenset({"imperative", "status"})
 
 
 def _builtin_triggers() -> TriggerSet:
@@ -1043,15 +1671,30 @@ def _last_break(breaks: tuple[str, ...], norm: str, floor: int, position: int) -
     """Where the sentence or clause holding ``position`` starts (not before ``floor``).
 
     A break ends after its punctuation; a word break (" but ") ends after its trailing space.
+    Only breaks wholly inside the window (``_LOOK_BACK`` characters before ``position``, not
+    before ``floor``) count. The window is searched backwards, every break written backwards,
+    so the first break found is the one that ends last.
     """
     start = max(floor, position - _LOOK_BACK)
-    found = start
-    for text in breaks:
-        index = norm.rfind(text, start, position)
-        if index != -1:
-            end = index + (1 if text[0] in ".!?;:" and len(text) == 2 else len(text))
-            found = max(found, end)
-    return found
+    found = _backward_breaks(breaks).search(norm[start:position][::-1])
+    if found is None:
+        return start
+    # ". " read backwards is " .": it ends one character later in the text, after the stop.
+    return position - found.start() - (1 if _is_stop(found.group()[::-1]) else 0)
+
+
+@cache
+def _backward_breaks(breaks: tuple[str, ...]) -> re.Pattern[str]:
+    """``breaks`` as one regex over reversed text. Every alternative opens with a literal
+    character, so ``re`` skips ahead to those; ". " and the like come last (at one start,
+    any other break ends further on)."""
+    ordered = sorted(breaks, key=_is_stop)
+    return re.compile("|".join(re.escape(text[::-1]) for text in ordered))
+
+
+def _is_stop(text: str) -> bool:
+    """A break such as ". " whose end is after its stop, not after its whitespace."""
+    return text[0] in ".!?;:" and len(text) == 2
 
 
 def _clause_end(norm: str, position: int, ceiling: int) -> int:
@@ -1064,8 +1707,15 @@ def _is_question(norm: str, position: int, ceiling: int) -> bool:
     return match is not None and match.group() == "?"
 
 
-def _mention(index: _Index, start: int, end: int) -> tuple[str | None, int, int]:
-    """Where a match is only mentioned, and the bounds of that quotation (or of the text)."""
+def _mention(
+    index: _Index, start: int, end: int, budget: ScanBudget | None = None
+) -> tuple[str | None, int, int]:
+    """Where a match is only mentioned, and the bounds of that quotation (or of the text).
+
+    The work grows with the line around the match (up to ``_MENTION_REACH`` characters each
+    way): ``budget`` is charged one unit per ``MENTION_CHARS_PER_UNIT`` characters and one per
+    run of backticks or quotation read.
+    """
     norm = index.normalized.text
     fences = index.fences()
     nearest = bisect.bisect_right(fences, (start, len(norm))) - 1
@@ -1077,34 +1727,45 @@ def _mention(index: _Index, start: int, end: int) -> tuple[str | None, int, int]
     line_end = norm.find("\n", end, end + _MENTION_REACH)
     line_end = min(len(norm), end + _MENTION_REACH) if line_end == -1 else line_end
     line = norm[line_start:line_end]
+    work = len(line) // MENTION_CHARS_PER_UNIT
     if "`" in line:
         ticks = list(_CODE_TICKS.finditer(line))
+        work += len(ticks)
+        # For each run of backticks, the next run of the same length (found in one pass).
+        following: list[int | None] = [None] * len(ticks)
+        seen: dict[int, int] = {}
+        for position in range(len(ticks) - 1, -1, -1):
+            length = len(ticks[position].group())
+            following[position] = seen.get(length)
+            seen[length] = position
         used = -1
         for position, opening in enumerate(ticks):
             if position <= used:
                 continue
-            closing = next(
-                (
-                    later
-                    for later in range(position + 1, len(ticks))
-                    if len(ticks[later].group()) == len(opening.group())
-                ),
-                None,
-            )
+            closing = following[position]
             if closing is None:
                 continue
             used = closing
             inner_start = line_start + opening.end()
             inner_end = line_start + ticks[closing].start()
             if inner_start <= start and end <= inner_end:
+                _charge(budget, work)
                 return "a code span", inner_start, inner_end
     if '"' in line or "'" in line:
         for quoted in _QUOTED.finditer(line):
+            work += 1
             inner_start = line_start + quoted.start() + 1
             inner_end = line_start + quoted.end() - 1
             if inner_start <= start and end <= inner_end:
+                _charge(budget, work)
                 return "quotes", inner_start, inner_end
+    _charge(budget, work)
     return None, 0, len(norm)
+
+
+def _charge(budget: ScanBudget | None, work: int) -> None:
+    if budget is not None:
+        budget.remaining -= work
 
 
 def _most_severe_per_place(candidates: list[PhraseMatch]) -> list[PhraseMatch]:
@@ -1123,9 +1784,41 @@ def _most_severe_per_place(candidates: list[PhraseMatch]) -> list[PhraseMatch]:
 
 
 def _pick(cluster: list[PhraseMatch]) -> list[PhraseMatch]:
-    """Within overlapping matches, keep the most severe ones that do not overlap each other."""
+    """Within overlapping matches, keep the most severe ones that do not overlap each other.
+
+    Greedily, in order of severity (most severe first), then start, then rule id: a match is
+    kept unless it overlaps one kept before. The kept matches do not overlap, so sorted by
+    start their ends rise too, and one ``bisect`` tells whether a match overlaps any of them.
+    """
+    ordered = sorted(cluster, key=lambda item: (-item.severity, item.start, item.entry.id))
+    if any(item.start >= item.end for item in cluster):  # (never for a match; kept exact)
+        return _pick_one_by_one(ordered)
+    chosen: list[PhraseMatch] = []  # in the order they were kept
+    kept: list[PhraseMatch] = []  # the same, by start
+    starts: list[int] = []
+    ends: list[int] = []
+    for _severity, group in itertools.groupby(ordered, key=lambda item: item.severity):
+        # Within one severity the matches come in order of start: only the last one kept at
+        # this severity can overlap the next.
+        added: list[PhraseMatch] = []
+        for candidate in group:
+            before = bisect.bisect_left(starts, candidate.end) - 1
+            if before >= 0 and ends[before] > candidate.start:
+                continue
+            last = added[-1] if added else None
+            if last and candidate.start < last.end and last.start < candidate.end:
+                continue
+            added.append(candidate)
+        chosen.extend(added)
+        kept = sorted([*kept, *added], key=lambda item: (item.start, item.end))
+        starts = [item.start for item in kept]
+        ends = [item.end for item in kept]
+    return sorted(chosen, key=lambda item: (item.start, item.entry.id))
+
+
+def _pick_one_by_one(ordered: list[PhraseMatch]) -> list[PhraseMatch]:
     chosen: list[PhraseMatch] = []
-    for candidate in sorted(cluster, key=lambda item: (-item.severity, item.start, item.entry.id)):
+    for candidate in ordered:
         if not any(candidate.start < other.end and other.start < candidate.end for other in chosen):
             chosen.append(candidate)
     return sorted(chosen, key=lambda item: (item.start, item.entry.id))
@@ -1185,16 +1878,24 @@ class SegmentMatch:
     """Offset of the match in the segment's text; -1 (and segment_index -1) for a count."""
 
 
+def scan_budget(characters: int) -> int:
+    """The work budget of one family over text of this many characters (see SCAN_BUDGET)."""
+    return SCAN_BUDGET + int(SCAN_BUDGET_PER_CHAR * characters)
+
+
 def scan_segments(
-    matcher: Matcher, segments: Sequence[SegmentLike], budget: int = SCAN_BUDGET
+    matcher: Matcher, segments: Sequence[SegmentLike], budget: int | None = None
 ) -> Iterator[SegmentMatch]:
     """Matches over all segments, at most MAX_FINDINGS_PER_RULE per rule, then a count.
 
-    When the work budget runs out, the rest is not examined and an ``error`` finding of the
-    catalogue's ``FAMILY-099`` entry says where the check stopped (it fails closed).
+    ``budget`` defaults to ``scan_budget`` of the segments' length. When the work budget runs
+    out, the rest is not examined and an ``error`` finding of the catalogue's ``FAMILY-099``
+    entry says where the check stopped (it fails closed).
     """
     listed: dict[str, int] = {}
     overflow: dict[str, int] = {}
+    if budget is None:
+        budget = scan_budget(sum(len(segment.text) for segment in segments))
     work = ScanBudget(remaining=budget)
     for segment_index, segment in enumerate(segments):
         for match in matcher.scan(segment.text, budget=work):
