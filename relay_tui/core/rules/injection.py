@@ -18,6 +18,7 @@ from functools import lru_cache
 
 from relay_tui.core.models import Finding, Severity
 from relay_tui.core.phrases import (
+    MAX_FINDINGS_PER_RULE,
     Matcher,
     SegmentMatch,
     finding_message,
@@ -55,20 +56,32 @@ def injection_matcher(extra: tuple[str, ...] = (), disabled: tuple[str, ...] = (
 
 def reference_images(text: str, segment_index: int = 0) -> list[SegmentMatch]:
     """Reference-style images whose definition points at a remote URL (INJECTION-011)."""
+    return _reference_images(text, segment_index)[0]
+
+
+def _reference_images(
+    text: str, segment_index: int, limit: int | None = None
+) -> tuple[list[SegmentMatch], int]:
+    """``reference_images``, at most ``limit`` of them, and how many more there are (those
+    are only counted, so the work stays small however many there are)."""
     if "![" not in text or "]:" not in text:
-        return []
+        return [], 0
     norm = normalized(text)
     remote = {" ".join(found.group(1).split()) for found in _REMOTE_DEFINITION.finditer(norm.text)}
     if not remote:
-        return []
+        return [], 0
     entry = load_catalogue("injection").entry(REFERENCE_IMAGE_RULE)
     found: list[SegmentMatch] = []
+    more = 0
     for image in _REFERENCE_IMAGE.finditer(norm.text):
         label = image.group(2) or image.group(1)
         if " ".join(label.split()) not in remote:
             continue
         if image.group(2) is None and norm.text[image.end() : image.end() + 1] in ("(", ":"):
             continue  # an inline image (the catalogue judges it) or a definition
+        if limit is not None and len(found) >= limit:
+            more += 1
+            continue
         mentioned = mention_at(text, image.start(), image.end())
         start, end = norm.source_span(image.start(), image.end())
         found.append(
@@ -80,7 +93,19 @@ def reference_images(text: str, segment_index: int = 0) -> list[SegmentMatch]:
                 offset=start,
             )
         )
-    return found
+    return found, more
+
+
+def _count(more: int) -> SegmentMatch:
+    """The ``info`` match that counts the reference images not listed."""
+    return SegmentMatch(
+        REFERENCE_IMAGE_RULE,
+        Severity.info,
+        f"{more} more matches of {REFERENCE_IMAGE_RULE} are not listed (the first "
+        f"{MAX_FINDINGS_PER_RULE} are).",
+        -1,
+        -1,
+    )
 
 
 @register("INJECTION", needs_report=False)
@@ -91,8 +116,17 @@ def check_injection(ctx: RuleContext) -> Iterator[Finding]:
     segments = ctx.parsed.segments
     matches = list(scan_segments(matcher, segments))
     if rules.enabled(REFERENCE_IMAGE_RULE):
+        # At most MAX_FINDINGS_PER_RULE are listed over all segments, the rest counted once.
+        listed: list[SegmentMatch] = []
+        more = 0
         for index, segment in enumerate(segments):
-            matches.extend(reference_images(segment.text, index))
+            room = MAX_FINDINGS_PER_RULE - len(listed)
+            images, unlisted = _reference_images(segment.text, index, limit=room)
+            listed.extend(images)
+            more += unlisted
+        matches.extend(listed)
+        if more:
+            matches.append(_count(more))
     for match in matches:
         if not rules.enabled(match.rule):
             continue
