@@ -17,29 +17,14 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from relay_tui.core.audit import RECORD_FIELDS
 from relay_tui.core.sanitize import sanitize, sanitize_line
 
 if TYPE_CHECKING:
     from relay_tui.core.audit import AuditRead
 
 COLUMNS = ("seq", "time (UTC)", "event", "actor", "workblock", "status")
-DETAIL_FIELDS = (
-    "seq",
-    "ts",
-    "event",
-    "actor",
-    "workblock",
-    "report_path",
-    "report_sha256",
-    "message_sha256",
-    "status",
-    "findings",
-    "destination",
-    "card_sha256",
-    "note",
-    "prev",
-    "hash",
-)
+DETAIL_FIELDS = (*RECORD_FIELDS, "hash")
 
 
 class HistoryScreen(Screen[None]):

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from relay_tui.core.models import Finding, Severity
 from relay_tui.core.phrases import Entry, Matcher, load_catalogue, phrase_entry, scan_segments
-from relay_tui.core.rules.base import RuleContext, finding, line_and_column, register
+from relay_tui.core.rules.base import RuleContext, register, segment_findings
 
 EXTRA_BLOCK_RULE = "AUTHORITY-901"
 EXTRA_ERROR_RULE = "AUTHORITY-902"
@@ -58,16 +58,4 @@ def check_authority(ctx: RuleContext) -> Iterator[Finding]:
         tuple(sorted(rules.disabled)),
     )
     segments = ctx.parsed.segments
-    for match in scan_segments(matcher, segments):
-        if not rules.enabled(match.rule):
-            continue
-        if match.segment_index < 0:
-            yield finding(match.rule, match.severity, match.message)
-            continue
-        segment = segments[match.segment_index]
-        if segment.where == "json":
-            # A JSON string sits on one line; escapes make a column in it meaningless.
-            yield finding(match.rule, match.severity, match.message, segment.first_line)
-            continue
-        line, column = line_and_column(segment.text, match.offset, segment.first_line)
-        yield finding(match.rule, match.severity, match.message, line, column)
+    yield from segment_findings(scan_segments(matcher, segments), segments, rules)

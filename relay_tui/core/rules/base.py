@@ -5,16 +5,20 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from relay_tui.core.audit import AuditView
-from relay_tui.core.models import Config, Finding, Report, Severity, State
-from relay_tui.core.report import ParsedReport
+from relay_tui.core.models import Config, Finding, Report, RuleSettings, Severity, State
+from relay_tui.core.report import ParsedReport, TextSegment
 from relay_tui.core.sanitize import sanitize_line
 from relay_tui.core.secrets import redact_secrets
 from relay_tui.core.workspace import LoadedCard, Workspace
+
+if TYPE_CHECKING:
+    from relay_tui.core.phrases import SegmentMatch
 
 
 @dataclass(frozen=True)
@@ -106,3 +110,25 @@ def _newline_offsets(text: str) -> list[int]:
     offsets = [match.start() for match in re.finditer("\n", text)]
     _last_index = (text, offsets)
     return offsets
+
+
+def segment_findings(
+    matches: Iterable[SegmentMatch], segments: Sequence[TextSegment], settings: RuleSettings
+) -> Iterator[Finding]:
+    """Findings for phrase matches, placed in the report file (AUTHORITY and INJECTION).
+
+    A match without a segment (a count of unlisted matches) has no line; a JSON string sits on
+    one line, where escapes make a column meaningless.
+    """
+    for match in matches:
+        if not settings.enabled(match.rule):
+            continue
+        if match.segment_index < 0:
+            yield finding(match.rule, match.severity, match.message)
+            continue
+        segment = segments[match.segment_index]
+        if segment.where == "json":
+            yield finding(match.rule, match.severity, match.message, segment.first_line)
+            continue
+        line, column = line_and_column(segment.text, match.offset, segment.first_line)
+        yield finding(match.rule, match.severity, match.message, line, column)

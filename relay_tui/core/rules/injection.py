@@ -29,7 +29,7 @@ from relay_tui.core.phrases import (
     quote_excerpt,
     scan_segments,
 )
-from relay_tui.core.rules.base import RuleContext, finding, line_and_column, register
+from relay_tui.core.rules.base import RuleContext, register, segment_findings
 
 EXTRA_RULE = "INJECTION-901"
 REFERENCE_IMAGE_RULE = "INJECTION-011"
@@ -127,16 +127,4 @@ def check_injection(ctx: RuleContext) -> Iterator[Finding]:
         matches.extend(listed)
         if more:
             matches.append(_count(more))
-    for match in matches:
-        if not rules.enabled(match.rule):
-            continue
-        if match.segment_index < 0:
-            yield finding(match.rule, match.severity, match.message)
-            continue
-        segment = segments[match.segment_index]
-        if segment.where == "json":
-            # A JSON string sits on one line; escapes make a column in it meaningless.
-            yield finding(match.rule, match.severity, match.message, segment.first_line)
-            continue
-        line, column = line_and_column(segment.text, match.offset, segment.first_line)
-        yield finding(match.rule, match.severity, match.message, line, column)
+    yield from segment_findings(matches, segments, rules)
