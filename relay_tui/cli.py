@@ -12,17 +12,25 @@ from typing import Any, TextIO
 
 from relay_tui import __version__
 
-SUBCOMMANDS = ("validate", "audit", "schema", "init")
-
 EXIT_USAGE = 2
+
+SUBCOMMANDS = ("validate", "audit", "schema", "init", "ingest", "notify", "receipt")
+
+#: Contract commands this version does not build yet, and the exit code each gives meanwhile
+#: (``notify`` exits 0 always). They are named here so they never open the TUI: Codex runs
+#: ``relay-tui notify`` as its Stop hook with the payload on stdin, and a TUI there would hang.
+NOT_BUILT = {"ingest": EXIT_USAGE, "notify": 0, "receipt": EXIT_USAGE}
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that exits with the contract's usage code (2) and no traceback."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        from relay_tui.core.sanitize import sanitize_line
+
         self.print_usage(sys.stderr)
-        print(f"relay-tui: error: {message}", file=sys.stderr)
+        # argparse quotes the arguments it did not understand: untrusted text.
+        print(f"relay-tui: error: {sanitize_line(message, 1000)}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
 
@@ -53,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = commands.add_parser("init", help="write a .relay/ skeleton (idempotent)")
     init.add_argument("project", nargs="?", type=Path, default=Path("."))
+
+    for name in NOT_BUILT:
+        later = commands.add_parser(name, help="not built in this version")
+        later.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -61,7 +73,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list or (args_list[0] not in SUBCOMMANDS and not args_list[0].startswith("-")):
         return _run_tui(args_list)
-    args = build_parser().parse_args(args_list)
+    parser = build_parser()
+    args, extras = parser.parse_known_args(args_list)
+    if extras:
+        # ``validate a.md --json b.md``: reports may come on either side of the options.
+        if args.command == "validate" and not any(item.startswith("-") for item in extras):
+            args.reports.extend(Path(item) for item in extras)
+        elif args.command not in NOT_BUILT:
+            parser.error(f"unrecognized arguments: {' '.join(extras)}")
     try:
         return _dispatch(args)
     except KeyboardInterrupt:
@@ -90,11 +109,19 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "schema":
         print(json.dumps(report_json_schema(), indent=2))
         return 0
+    if args.command in NOT_BUILT:
+        print(
+            f"relay-tui: '{args.command}' is not built in this version; nothing was read or "
+            "written (see the README, Known gaps).",
+            file=sys.stderr,
+        )
+        return NOT_BUILT[args.command]
     if args.command == "init":
         from relay_tui.core.init import init_project
+        from relay_tui.core.sanitize import sanitize_line
 
         for line in init_project(args.project):
-            print(line)
+            print(sanitize_line(line, 1000))
         return 0
     build_parser().print_help(sys.stderr)
     return EXIT_USAGE
@@ -215,7 +242,7 @@ def cmd_audit_list(project: Path, as_json: bool, out: TextIO) -> int:
         out.write(sanitize_line("  ".join(fields), 300) + "\n")
     read = log.read()
     if not read.intact:
-        print(f"relay-tui: {read.describe()}", file=sys.stderr)
+        print(f"relay-tui: {sanitize_line(read.describe(), 1000)}", file=sys.stderr)
     return 0
 
 

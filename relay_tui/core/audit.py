@@ -216,7 +216,11 @@ def _hash_matches(record: dict[str, Any]) -> bool:
             quick = b""
         if quick and hashlib.sha256(quick).hexdigest() == expected:
             return True
-    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest() == expected
+    try:
+        canonical = canonical_json(body).encode("utf-8")
+    except UnicodeEncodeError:
+        return False  # a lone surrogate ("\\ud800") has no UTF-8 form, so no hash to match
+    return hashlib.sha256(canonical).hexdigest() == expected
 
 
 _SCALARS = frozenset({str, int, bool, type(None)})

@@ -21,7 +21,6 @@ SHORTENED_MARKER = (
     "[… shortened by relay-tui: {count} characters left out; the full text is in the report …]"
 )
 
-_CODEX_FILE_CITATION = re.compile(r"【F:([^†】]+)†L(\d+)(?:-L(\d+))?】")
 _SLUG_BREAK = re.compile(r"[^a-z0-9]+")
 
 
@@ -38,8 +37,10 @@ class MessageInputs:
 
 
 def clean(text: str) -> str:
-    """Untrusted text made fit for the message: secrets redacted, hidden characters as tokens."""
-    text = _CODEX_FILE_CITATION.sub(_plain_citation, text)
+    """Untrusted text made fit for the message: secrets redacted, hidden characters as tokens.
+
+    Codex's citations (``【F:src/app.ts†L10-L20】``) and emoji are ordinary text, kept as written.
+    """
     return sanitize(redact_secrets(text), max_line=None)
 
 
@@ -47,11 +48,6 @@ def clean_line(text: str) -> str:
     """``clean`` for a one-line field (title, path, command): a newline in it becomes ``␤``,
     so report text can never start a heading or a line of its own there."""
     return clean(text).replace("\n", "␤")
-
-
-def _plain_citation(match: re.Match[str]) -> str:
-    path, first, last = match.group(1), match.group(2), match.group(3)
-    return f"{path}:{first}-{last}" if last else f"{path}:{first}"
 
 
 def checksum_line(body: str) -> str:

@@ -36,6 +36,7 @@ _JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 _VALUE_LOOKAHEAD = 2000
 _MAX_DIGITS = sys.get_int_max_str_digits() or 4300
 _HUGE_NUMBER = re.compile(rf"\d{{{_MAX_DIGITS + 1},}}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -378,6 +379,18 @@ def _parse_json(parsed: ParsedReport, text: str) -> None:
             line += text.count("\n", counted_to, match.start())
             counted_to = match.start()
             parsed.segments.append(TextSegment(text=decoded, first_line=line, where="json"))
+    surrogate = next((item for item in parsed.segments if _LONE_SURROGATE.search(item.text)), None)
+    if surrogate is not None:
+        # "\ud800" alone is valid JSON syntax but no character: it has no UTF-8 form.
+        parsed.findings.append(
+            structure(
+                4,
+                "The report is not acceptable JSON: a \\u escape stands for half of a surrogate "
+                "pair (U+D800 to U+DFFF), which is not a character.",
+                surrogate.first_line,
+            )
+        )
+        return
     if not isinstance(value, dict):
         parsed.findings.append(
             structure(4, "The JSON report must be an object with the report's fields.", 1)

@@ -14,8 +14,9 @@ _HIDDEN_CLASS = (
 )
 HIDDEN_CHARACTERS = re.compile(f"[{_HIDDEN_CLASS}]|\r(?!\n)")
 
-#: What the screen must never receive raw: the hidden set plus every carriage return.
-_UNSAFE_FOR_DISPLAY = re.compile(f"[{_HIDDEN_CLASS}\r]")
+#: What the screen must never receive raw: the hidden set plus every carriage return, and lone
+#: surrogates (from a ``\ud800`` JSON escape or a non-UTF-8 file name), which cannot be encoded.
+_UNSAFE_FOR_DISPLAY = re.compile(f"[{_HIDDEN_CLASS}\r\ud800-\udfff]")
 
 _C0_PICTURES = {code: chr(0x2400 + code) for code in range(0x20)}
 _C0_PICTURES[0x1B] = "␛"

@@ -243,13 +243,14 @@ _VALUE_MARKS = re.compile(r"xxxx|XXXX|\*\*\*|\.\.\.|…|[<>]|\$\{|\$\(|\{\{|%\("
 #: not ``$ecr3T``, which is a password).
 _VALUE_VARIABLE = re.compile(r"%[A-Za-z_][A-Za-z0-9_]*%|\$(?:[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*)")
 
-#: Stand-in markers inside a generated token format (``ghp_`` + 36 characters). A random body
-#: holds a short case-insensitive word like "fake" about once in 10^4 keys, so here the markers
-#: must be written in one case and be long, except the unmistakable ``xxxx``/``XXXX``.
+#: Stand-in markers inside a generated token format (``ghp_`` + 36 characters): only the
+#: contract's obvious placeholders (``xxxx``, ``<your-key>``, ``${VAR}``, ``changeme``, an
+#: ellipsis). A token that merely looks made up (``AKIAIOSFODNN7EXAMPLE``, ``ghp_1234…``) is
+#: still blocked: a false block costs a new report, a missed credential costs a leak.
 TOKEN_PLACEHOLDER_MARKS = (
     *(
         form
-        for word in ("example", "dummy", "sample", "redacted", "placeholder", "changeme")
+        for word in ("redacted", "placeholder", "changeme")
         for form in (word, word.upper(), word.capitalize())
     ),
     "xxxx",
@@ -258,9 +259,6 @@ TOKEN_PLACEHOLDER_MARKS = (
     "YOUR_",
     "_here",
     "_HERE",
-    "12345678",
-    "abcdefgh",
-    "ABCDEFGH",
     "...",
     "…",
     "<",

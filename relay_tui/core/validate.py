@@ -28,6 +28,7 @@ from relay_tui.core.workspace import (
     UnsafeFileError,
     Workspace,
     WorkspaceError,
+    printable_path,
     read_regular_file,
 )
 
@@ -139,7 +140,9 @@ def validate_path(
     now: dt.datetime | None = None,
 ) -> Verdict:
     """Read a report file safely and validate its exact bytes."""
-    display = snapshot.workspace.relative(path) if snapshot.workspace else path.as_posix()
+    display = (
+        snapshot.workspace.relative(path) if snapshot.workspace else printable_path(path.as_posix())
+    )
     try:
         file = read_regular_file(path, max_bytes=snapshot.config.max_report_bytes)
     except FileTooLargeError as error:
@@ -171,7 +174,9 @@ def validate_bytes(
     display = (
         workspace.relative(report_path)
         if workspace is not None and report_path is not None
-        else (report_path.as_posix() if report_path is not None else (name or "report"))
+        else printable_path(
+            report_path.as_posix() if report_path is not None else (name or "report")
+        )
     )
     parsed = parse_report(data, name or (report_path.name if report_path else "report.md"))
     card, card_error = (None, None)

@@ -287,15 +287,33 @@ class Workspace:
         )
 
     def relative(self, path: Path) -> str:
-        """``path`` relative to the project root in POSIX form, or absolute when outside."""
-        resolved = path.absolute()
+        """``path`` relative to the project root in POSIX form, or absolute when outside.
+
+        The same file gives the same text however it was named (``..`` segments, a symlinked
+        folder), and the text is valid Unicode (a non-UTF-8 byte of a file name as ``\\xff``).
+        """
+        absolute = path.absolute()
+        if ".." in absolute.parts:
+            # Resolve the folders only: the file itself is shown by the name it was given.
+            named = absolute.name not in ("", "..")
+            absolute = absolute.parent.resolve() / absolute.name if named else absolute.resolve()
         try:
-            return resolved.relative_to(self.root).as_posix()
+            shown = absolute.relative_to(self.root).as_posix()
         except ValueError:
             try:
-                return path.resolve().relative_to(self.root).as_posix()
+                shown = path.resolve().relative_to(self.root).as_posix()
             except ValueError:
-                return resolved.as_posix()
+                shown = absolute.as_posix()
+        return printable_path(shown)
+
+
+def printable_path(text: str) -> str:
+    """A path as valid Unicode: bytes that are not UTF-8 (kept by Python as lone surrogates)
+    become ``\\xNN`` text, so the path can be hashed, written and relayed."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def load_config(path: Path) -> Config:

@@ -58,9 +58,10 @@ def check_state(ctx: RuleContext) -> Iterator[Finding]:
         yield finding(
             "STATE-003",
             Severity.warning,
-            f"The state was last updated {describe_age(age)} ago "
-            f"({state.updated_at.isoformat()}), longer than stale_after "
-            f"({ctx.config.stale_after}); check the plan is still current.",
+            # No age in the text: the message carries every warning and must not change with
+            # the clock while the label stays the same (contract section 6).
+            f"The state was last updated at {state.updated_at.isoformat()}, longer ago than "
+            f"stale_after ({ctx.config.stale_after}); check the plan is still current.",
         )
 
 
