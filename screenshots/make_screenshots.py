@@ -40,9 +40,9 @@ from relay_tui.app.screens.history import HistoryScreen  # noqa: E402
 Steps = Callable[[Pilot[Any]], Awaitable[None]]
 
 
-async def shoot(app: RelayApp, name: str, *keys: str) -> None:
+async def shoot(app: RelayApp, name: str, *keys: str, size: tuple[int, int] = SIZE) -> None:
     """Run ``app``, press ``keys`` (waiting after each), and save ``<name>.svg`` here."""
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         if app.has_project:
             await settled(pilot)
         for key in keys:
@@ -52,7 +52,13 @@ async def shoot(app: RelayApp, name: str, *keys: str) -> None:
             while not app.screen.loaded:
                 await pilot.pause(0.01)
         await pilot.pause()
-        app.save_screenshot(filename=f"{name}.svg", path=str(HERE))
+        path = Path(app.save_screenshot(filename=f"{name}.svg", path=str(HERE)))
+    # Rich writes each styled run as its own <text>, leading blanks as &#160;; librsvg (and
+    # the image viewers built on it) drops those unless told to keep white space, which
+    # shows "WARNING STATE-001line 5" where the terminal shows "STATE-001  line 5".
+    svg = path.read_text("utf-8")
+    if 'xml:space="preserve"' not in svg:
+        path.write_text(svg.replace("<svg ", '<svg xml:space="preserve" ', 1), "utf-8")
     print(f"screenshots/{name}.svg")
 
 
@@ -87,6 +93,7 @@ async def main() -> None:
             copy = base / "sample" / "sample_project"
             shutil.copytree(sample, copy, symlinks=True)
             await shoot(make_app(copy, clock=None), "sample-project-review")
+            await shoot(make_app(copy, clock=None), "sample-project-80x24", size=(80, 24))
             await shoot(make_app(copy, clock=None), "sample-project-history", "h")
 
 

@@ -23,6 +23,7 @@ from app_fixtures import (
     settled,
     write_report,
 )
+from textual.events import Key
 
 from relay_tui.app.screens.ask import AskScreen
 from relay_tui.app.screens.confirm import ConfirmScreen
@@ -77,6 +78,14 @@ async def test_no_project_screen_offers_init(tmp_path: Path) -> None:
         await settled(pilot)
         assert (tmp_path / ".relay" / "config.toml").is_file()
         assert isinstance(app.screen, ReviewScreen)
+        # The empty project says so (not "Reading…" forever), without a line number.
+        view = app.screen.query_one(ReportView)
+        assert view.text.startswith("No report yet.") and view._gutter_width() == 0
+        # init writes active_workblock = "": an abort then holds no workblock, not "".
+        await pilot.press("x")
+        await settled(pilot)
+        assert events(tmp_path) == ["RELAY_ABORTED"]
+        assert audit_records(tmp_path)[-1]["workblock"] is None
 
 
 async def test_confirm_pass_relays_to_outbox_and_osc52(tui_project_dir: Path) -> None:
@@ -509,6 +518,7 @@ async def test_history_banner_names_broken_chain_and_torn_tail(tui_project_dir: 
         banner = str(screen.query_one("#history-banner").render())
         assert screen.query_one("#history-banner").has_class("-broken")
         assert "broken at seq 1" in banner and "torn tail" in banner
+        assert re.search(r"after seq \d+\. Records from that seq on", banner), banner
 
 
 async def test_bell_rings_only_when_looking_elsewhere(tui_project_dir: Path) -> None:
@@ -689,3 +699,179 @@ async def test_keys_from_config_remap_bindings(tui_project_dir: Path) -> None:
         assert isinstance(app.screen, ReviewScreen), "h no longer opens the history"
         await pilot.press("f2")
         assert isinstance(app.screen, HistoryScreen)
+
+
+async def test_keys_typed_ahead_act_on_the_report_under_the_cursor(
+    tui_project_dir: Path,
+) -> None:
+    """``j`` then ``c`` typed faster than the screen follows: the confirmation is for the
+    report the list's cursor moved to, never for the one shown before (``a`` and ``r`` take
+    the same path)."""
+    root = make_project(tui_project_dir)
+    write_report(root, "WB-012-v1.md", report_md(), age_seconds=60)
+    write_report(root, "WB-013-v1.md", report_md(workblock="WB-013"), age_seconds=10)
+    write_report(root, "WB-012-v2.md", report_md(report_version=2), age_seconds=5)
+    app = make_app(root)
+    async with app.run_test(size=PILOT_SIZE) as pilot:
+        await settled(pilot)
+        assert app.review.selected.name == "WB-012-v2.md"  # type: ignore[union-attr]
+
+        async def type_ahead(*keys: str) -> None:
+            # Straight into the driver, without waiting between keys (as a fast typist).
+            for key in keys:
+                app._driver.send_message(Key(key, key if len(key) == 1 else None))  # type: ignore[union-attr]
+            await pilot.pause()
+            await pilot.pause()
+
+        await type_ahead("j", "j", "c")
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        assert screen.verdict.report_display_path == ".relay/reports/WB-012-v1.md"
+        await pilot.press("escape")
+        await type_ahead("k", "k", "c")
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        assert screen.verdict.report_display_path == ".relay/reports/WB-012-v2.md"
+
+
+async def test_panes_never_keep_what_belongs_to_another_report(tui_project_dir: Path) -> None:
+    """A report without findings shows no finding count left over from the previous one."""
+    root = make_project(tui_project_dir)
+    write_report(root, "WB-012-v1.md", report_md(files_changed=["x/y.py"]), age_seconds=60)
+    write_report(root, "WB-012-v2.md", report_md(report_version=2), age_seconds=10)
+    app = make_app(root)
+    async with app.run_test(size=PILOT_SIZE) as pilot:
+        await settled(pilot)
+        findings = app.review.query_one(FindingsList)  # type: ignore[union-attr]
+        assert label_of(app) == "PASS" and not findings.border_subtitle
+        await pilot.press("j")
+        await settled(pilot)
+        assert label_of(app) == "BLOCKED" and "finding" in str(findings.border_subtitle)
+        await pilot.press("k")
+        await settled(pilot)
+        assert label_of(app) == "PASS" and not findings.border_subtitle
+
+
+async def test_broken_chain_does_not_append_validation_blocked_without_end(
+    tui_project_dir: Path,
+) -> None:
+    """With a broken chain the core trusts no record after the break, so it cannot see the
+    VALIDATION_BLOCKED it wrote: the app still records it once per report hash."""
+    root = make_project(tui_project_dir)
+    hold(root, "WB-999")
+    log = root / ".relay" / "audit.jsonl"
+    log.write_text(log.read_text("utf-8").replace("human:alice", "human:mallory", 1), "utf-8")
+    write_report(root, "WB-012-v1.md", report_md(files_changed=["deploy/x.yml"]))
+    app = make_app(root)
+    async with app.run_test(size=PILOT_SIZE) as pilot:
+        await settled(pilot)
+        for _ in range(4):
+            app.request_scan()
+            await settled(pilot)
+        assert label_of(app) == "BLOCKED"
+        assert events(root).count("VALIDATION_BLOCKED") == 1
+
+
+async def test_abort_anywhere_closes_every_dialog_and_history_shows_it(
+    tui_project_dir: Path,
+) -> None:
+    """``h`` does not open the log over a dialog; ``x`` from the history is listed there at
+    once."""
+    root = make_project(tui_project_dir)
+    write_report(root, "WB-012-v1.md", report_md())
+    app = make_app(root)
+    async with app.run_test(size=PILOT_SIZE) as pilot:
+        await settled(pilot)
+        await pilot.press("c", "h")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape", "h")
+        screen = app.screen
+        assert isinstance(screen, HistoryScreen)
+        await pilot.press("x")
+        await settled(pilot)
+        for _ in range(100):
+            await pilot.pause(0.01)
+            if screen.records and screen.records[0]["event"] == "RELAY_ABORTED":
+                break
+        assert [record["event"] for record in screen.records][:1] == ["RELAY_ABORTED"]
+
+
+async def test_confirmation_fits_a_small_terminal(tui_project_dir: Path) -> None:
+    """At 80x24 the dialog scrolls: its keys stay in view, each warning can be reached,
+    and ticking one says so in words (not by colour alone)."""
+    root = make_project(tui_project_dir, active="WB-999")
+    write_report(root, "WB-012-v1.md", report_md(state_revision=6))
+    app = make_app(root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(pilot)
+        message = app.review.query_one("#message-body")  # type: ignore[union-attr]
+        assert message.region.width >= 40 and message.region.height >= 2
+        await pilot.press("c")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        hints = screen.query_one("#confirm-hints").region
+        assert (
+            0 < hints.y
+            and hints.bottom <= 24
+            and "y relay" in str(screen.query_one("#confirm-hints").render())
+        )
+        dialog = screen.query_one("#confirm-dialog").region
+        for number in ("1", "2"):
+            await pilot.press(number)
+            await pilot.pause()
+            box = screen.focused
+            assert box is not None and dialog.contains_region(box.region)
+            assert "acknowledged ✓" in str(box.render())  # type: ignore[union-attr]
+        await pilot.press("y")
+        await settled(pilot)
+        assert events(root)[-1] == "RELAY_CONFIRMED"
+
+
+async def test_blocked_only_by_the_card_says_to_authorize_it(tui_project_dir: Path) -> None:
+    root = make_project(tui_project_dir, authorize=False)
+    write_report(root, "WB-012-v1.md", report_md())
+    app = make_app(root)
+    async with app.run_test(size=PILOT_SIZE) as pilot:
+        await settled(pilot)
+        assert label_of(app) == "BLOCKED"
+        header = str(app.review.query_one("#message-header").render())  # type: ignore[union-attr]
+        assert "Press a to review" in header and "new report is needed" not in header
+
+
+def test_fast_wrap_matches_the_word_by_word_wrap() -> None:
+    """The ASCII fast path of ``wrap_cells`` gives exactly the rows of the word loop."""
+    import random
+
+    from rich.cells import chop_cells
+
+    from relay_tui.app.widgets.line_view import wrap_cells
+
+    def reference(line: str, width: int) -> list[str]:
+        if len(line) <= width:
+            return [line]
+        rows: list[str] = []
+        current, used = "", 0
+        for word in re.findall(r"\S+\s*|\s+", line):
+            needed = len(word.rstrip()) or len(word)
+            if used + needed <= width:
+                current, used = current + word, used + len(word)
+                continue
+            if current:
+                rows.append(current)
+                current, used = "", 0
+            while len(word.rstrip()) > width:
+                pieces = chop_cells(word, width)
+                rows.extend(pieces[:-1])
+                word = pieces[-1]
+            current, used = word, len(word)
+        if current or not rows:
+            rows.append(current)
+        return rows
+
+    generator = random.Random(12)
+    for _ in range(8_000):
+        alphabet = generator.choice(["ab ", "a   ", "abcdefghij ", "x" * 20 + " ", "a.b,c!d "])
+        line = "".join(generator.choice(alphabet) for _ in range(generator.randint(0, 160)))
+        width = generator.randint(1, 60)
+        assert wrap_cells(line, width) == reference(line, width), (line, width)

@@ -104,6 +104,18 @@ def test_confirmation(snap_compare: SnapCompare, tui_project_dir: Path, label: s
     assert snap_compare(make_app(root), terminal_size=SIZE, run_before=_then("c"))
 
 
+@pytest.mark.parametrize("keys", [(), ("c",)], ids=["review", "confirmation"])
+def test_small_terminal(
+    snap_compare: SnapCompare, tui_project_dir: Path, keys: tuple[str, ...]
+) -> None:
+    """You should see, at 80x24, a narrower report list on the left, the report above the
+    findings and the message (one-line sha256 ending in …, the size), the status lines cut
+    with … rather than wrapped; with c, the confirmation scrolled to the warning to tick,
+    its keys (y relay · esc cancel · x abort) kept in view above the dialog's footer."""
+    root = _project_with(tui_project_dir, "PASS_WITH_WARNING")
+    assert snap_compare(make_app(root), terminal_size=(80, 24), run_before=_then(*keys))
+
+
 def test_confirmation_for_blocked_explains(
     snap_compare: SnapCompare, tui_project_dir: Path
 ) -> None:

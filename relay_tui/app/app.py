@@ -26,7 +26,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
-from relay_tui.app.screens.review import ReviewScreen
+from relay_tui.app.screens.review import NARROW_COLUMNS, ReviewScreen
 from relay_tui.app.watcher import ReportCatalog, ReportEntry, ScanResult
 from relay_tui.core.sanitize import sanitize_line
 
@@ -61,6 +61,9 @@ class RelayApp(App[int]):
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "relay-tui"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_COLUMNS, "-wide")]
+    """Screens get ``-narrow`` under 120 columns (a tighter layout in app.tcss)."""
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS = [
         Binding(
             "x",
@@ -326,21 +329,29 @@ class RelayApp(App[int]):
         return Workspace(self.project)
 
     def _selected(self) -> ReportEntry | None:
-        return self.review.entry if self.review is not None else None
+        return self.review.chosen_entry() if self.review is not None else None
 
     def action_abort(self) -> None:
         """Stop at once: close any dialog, relay nothing, record RELAY_ABORTED, hold the
         workblock."""
         from relay_tui.app.screens.confirm import ConfirmScreen
+        from relay_tui.app.screens.history import HistoryScreen
 
-        screen = self.screen
+        confirming = next(
+            (screen for screen in self.screen_stack if isinstance(screen, ConfirmScreen)), None
+        )
+        # Close every dialog (a question, the palette, the confirmation) without its action,
+        # stopping its workers first: the palette's search would query a closed screen.
+        for _ in range(len(self.screen_stack)):
+            dialog = self.screen
+            if not isinstance(dialog, ModalScreen):
+                break
+            self.workers.cancel_node(dialog)
+            dialog.dismiss(None)
         verdict: Verdict | None
-        if isinstance(screen, ConfirmScreen):
-            verdict = screen.verdict
-            screen.dismiss(None)
+        if confirming is not None:
+            verdict = confirming.verdict
         else:
-            if isinstance(screen, ModalScreen):
-                screen.dismiss(None)
             entry = self._selected()
             verdict = entry.verdict if entry is not None else None
         workspace = self._workspace()
@@ -355,7 +366,7 @@ class RelayApp(App[int]):
         note = None
         if workblock is None:
             state = self.scan.snapshot.state if self.scan and self.scan.snapshot else None
-            workblock = state.active_workblock if state is not None else None
+            workblock = (state.active_workblock or None) if state is not None else None
             note = "no report selected; the active workblock was held" if workblock else None
         try:
             record = abort_relay(
@@ -383,17 +394,22 @@ class RelayApp(App[int]):
             severity="warning",
             markup=False,
         )
+        if isinstance(self.screen, HistoryScreen):
+            self.screen.load()
         self.request_scan(force=True)
 
     def action_history(self) -> None:
-        """Open the audit log."""
+        """Open the audit log (not from inside a dialog: close or abort it first)."""
         from relay_tui.app.screens.history import HistoryScreen
 
+        if self.confirmation_open:
+            self.notify("Close the dialog first (esc), then press h.", markup=False)
+            return
         if not isinstance(self.screen, HistoryScreen):
             self.push_screen(HistoryScreen(self.project / ".relay" / "audit.jsonl"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "history" and not self.has_project:
+        if action == "history" and (not self.has_project or self.confirmation_open):
             return False
         return True
 

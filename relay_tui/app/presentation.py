@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from relay_tui.core.validate import Verdict
 
 #: Label name -> CSS state class (styled in app.tcss with theme variables).
 LABEL_CLASSES: dict[str, str] = {
@@ -49,6 +53,27 @@ WHY_NOT_RELAYABLE: dict[str, str] = {
         "the state file for a project-wide hold."
     ),
 }
+
+#: Block findings that authorizing the card as it stands (``a``) clears: never authorized,
+#: edited since, no human record, a malformed ``[authorization]`` table.
+AUTHORIZATION_RULES = frozenset({"CARD-003", "CARD-004", "CARD-005", "CARD-006"})
+
+
+def why_not_relayable(verdict: Verdict) -> str:
+    """Why nothing can be relayed from ``verdict``, and what the human can do about it."""
+    label = verdict.label.value
+    blocks = [item for item in verdict.findings if item.severity.name == "block"]
+    card = [item for item in blocks if item.rule in AUTHORIZATION_RULES]
+    if label == "BLOCKED" and card and len(card) == len(blocks):
+        return (
+            "Nothing can be relayed: the card is not authorized as it stands. Press a to review "
+            "its scope and authorize it; the report is then validated again."
+        )
+    why = WHY_NOT_RELAYABLE.get(label, "Nothing can be relayed.")
+    if label == "BLOCKED" and card:
+        why += " The card is not authorized as it stands either (a)."
+    return why
+
 
 ARRIVING_TEXT = "This report is still being written; it is validated once it is complete."
 

@@ -120,6 +120,12 @@ class ReportCatalog:
     _workspace: Workspace | None = None
     _last: ScanResult | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _blocked_seen: set[str] = field(default_factory=set)
+    """Report hashes whose VALIDATION_BLOCKED this app already recorded (or found recorded).
+
+    The core looks only at the records before a broken chain's first bad one, so without this
+    every append (which changes the log, so every report is validated again) would append the
+    same record again, without end."""
 
     def scan(self, *, force: bool = False) -> ScanResult | None:
         """Rescan the folder; None when nothing a user could see has changed (unless ``force``)."""
@@ -195,11 +201,14 @@ class ReportCatalog:
             self._known[path] = _Known(before, verdict)
             if not first and (previous is None or previous.key != before):
                 arrived.append(path)
-            if verdict.label.value == "BLOCKED":
+            digest = verdict.report_sha256
+            if verdict.label.value == "BLOCKED" and digest and digest not in self._blocked_seen:
                 try:
                     record_blocked(workspace, verdict, now=self.clock())
                 except Exception as error:  # noqa: BLE001 - shown to the user, never fatal
                     notes.append(f"VALIDATION_BLOCKED could not be recorded: {error}")
+                else:
+                    self._blocked_seen.add(digest)
         for path in list(self._known):
             if path not in listing:
                 del self._known[path]

@@ -27,7 +27,6 @@ from relay_tui.core.audit import (
     RELAY_CONFIRMED,
     VALIDATION_BLOCKED,
     AuditLog,
-    AuditView,
     AuditWriteError,
 )
 from relay_tui.core.models import Finding, Label
@@ -244,7 +243,7 @@ def abort_relay(
         RELAY_ABORTED,
         actor,
         now=now,
-        workblock=workblock,
+        workblock=workblock or None,
         report_path=verdict.report_display_path if verdict else None,
         report_sha256=verdict.report_sha256 if verdict else None,
         message_sha256=verdict.message_sha256 if verdict else None,
@@ -287,11 +286,19 @@ def release_hold(
 def record_blocked(
     workspace: Workspace, verdict: Verdict, *, now: dt.datetime | None = None
 ) -> dict[str, Any] | None:
-    """``VALIDATION_BLOCKED`` once per blocked report hash; None when already recorded."""
+    """``VALIDATION_BLOCKED`` once per blocked report hash; None when already recorded.
+
+    Every record counts here, also those after a break in the chain: the record is information
+    only, and counting only trusted ones would append again on every scan of a broken log.
+    """
     if verdict.label != Label.BLOCKED or verdict.report_sha256 is None:
         return None
     log = AuditLog(workspace.audit_path)
-    if AuditView.of(log).blocked_recorded(verdict.report_sha256):
+    if any(
+        record.get("event") == VALIDATION_BLOCKED
+        and record.get("report_sha256") == verdict.report_sha256
+        for record in log.all_records()
+    ):
         return None
     return log.append(
         VALIDATION_BLOCKED,
@@ -329,14 +336,14 @@ def authorize_card(
         raise RelayRefused(f"There is no card for {workblock}.")
     moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     text = loaded.path.read_text("utf-8")
-    stamp = {
-        "authorization": {
-            "by": actor.removeprefix("human:"),
-            "at": moment,
-            "card_sha256": loaded.body_sha256,
-        }
-    }
-    updated = _without_authorization(text).rstrip("\n") + "\n\n" + tomli_w.dumps(stamp)
+    # Written by hand so the time reads as RFC 3339 with ``T`` and ``Z``, as the contract shows.
+    stamp = (
+        "[authorization]\n"
+        + tomli_w.dumps({"by": actor.removeprefix("human:")})
+        + f"at = {moment.strftime('%Y-%m-%dT%H:%M:%SZ')}\n"
+        + tomli_w.dumps({"card_sha256": loaded.body_sha256})
+    )
+    updated = _without_authorization(text).rstrip("\n") + "\n\n" + stamp
     parsed = tomllib.loads(updated)
     if card_body_sha256(parsed) != loaded.body_sha256:
         raise RelayRefused(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 
 class AskScreen(ModalScreen[bool]):
@@ -30,10 +30,12 @@ class AskScreen(ModalScreen[bool]):
         self.body = body
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="ask-dialog"):
+        # Scrolls when the terminal is short; the keys stay in view at its foot.
+        with VerticalScroll(id="ask-dialog"):
+            yield Static(Content.styled("y yes · n / esc no", "$text-muted"), id="ask-hints")
             yield Static(Content.styled(self.title_text, "bold"), id="ask-title")
             yield Static(self.body, id="ask-body")
-            yield Static(Content.styled("y yes · n / esc no", "$text-muted"), id="ask-hints")
+        yield Footer()
 
     def action_answer(self, answer: bool) -> None:
         """Close with the human's answer."""

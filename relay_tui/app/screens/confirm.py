@@ -10,9 +10,9 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Static
+from textual.widgets import Checkbox, Footer, Static
 
-from relay_tui.app.presentation import LABEL_STYLES, WHY_NOT_RELAYABLE, estimate_tokens
+from relay_tui.app.presentation import LABEL_STYLES, estimate_tokens, why_not_relayable
 from relay_tui.core.sanitize import sanitize, sanitize_line
 
 if TYPE_CHECKING:
@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from relay_tui.core.validate import Verdict
 
 DESTINATION_TEXT = {
-    "clipboard": "the system clipboard (pyperclip); without one, OSC 52 to the terminal",
-    "outbox": "a new file in the outbox, mode 0600, never overwriting",
+    "clipboard": "system clipboard; without one, OSC 52 through the terminal",
+    "outbox": "a new file (mode 0600, never overwriting)",
 }
 
 
@@ -92,62 +92,63 @@ class ConfirmScreen(ModalScreen["RelayDecision | None"]):
         return self.verdict.message is not None and self.verdict.label.relayable
 
     def compose(self) -> ComposeResult:
+        # The dialog scrolls when the terminal is short; the keys stay in view at its foot.
+        with VerticalScroll(id="confirm-dialog"):
+            yield from self._dialog()
+        yield Footer()
+
+    def _dialog(self) -> ComposeResult:
         verdict = self.verdict
         label = verdict.label.value
-        with Vertical(id="confirm-dialog"):
-            yield Static(
-                Content.assemble(
-                    ("Confirm relay  ", "bold"),
-                    (f" {label} ", LABEL_STYLES.get(label, "bold")),
-                ),
-                id="confirm-title",
-            )
-            yield Static(self._report_lines(), id="confirm-report")
-            if not self.relayable:
-                why = WHY_NOT_RELAYABLE.get(label, "Nothing can be relayed.")
-                yield Static(Content.styled(why, "bold"), id="confirm-why")
-                yield Static(
-                    Content.styled(
-                        "esc close · x abort (nothing is relayed; the workblock is held)",
-                        "$text-muted",
-                    ),
-                    id="confirm-hints",
-                )
-                return
-            yield Static(self._destination_lines(), id="confirm-destinations")
-            yield Static(Content.styled("message sha256", "$text-muted"), classes="confirm-caption")
-            yield Static(Content(verdict.message_sha256 or ""), id="confirm-sha")
-            yield Static(self._size_line(), id="confirm-size")
-            if self.entry.relayed:
-                yield Static(
-                    Content.styled(
-                        "This exact message was already relayed; one confirmation relays once.",
-                        "bold $text-warning",
-                    ),
-                    id="confirm-relayed",
-                )
-            if self.warnings:
-                yield Static(
-                    Content.styled(
-                        f"Acknowledge each warning before relaying ({len(self.warnings)}): "
-                        "press its number, or space on it.",
-                        "bold $text-warning",
-                    ),
-                    classes="confirm-caption",
-                )
-                with VerticalScroll(id="confirm-warnings"):
-                    for index, warning in enumerate(self.warnings):
-                        yield Checkbox(_warning_title(index, warning), id=f"ack-{index}")
-                        yield Static(
-                            Content(sanitize(warning.message, 600)), classes="confirm-warning-text"
-                        )
+        hints = "y relay · esc cancel · x abort (nothing is relayed; the workblock is held)"
+        if not self.relayable:
+            hints = "esc close · x abort (nothing is relayed; the workblock is held)"
+        yield Static(Content.styled(hints, "$text-muted"), id="confirm-hints")
+        yield Static(
+            Content.assemble(
+                ("Confirm relay  ", "bold"),
+                (f" {label} ", LABEL_STYLES.get(label, "bold")),
+            ),
+            id="confirm-title",
+        )
+        yield Static(self._report_lines(), id="confirm-report")
+        if not self.relayable:
+            why = why_not_relayable(verdict)
+            yield Static(Content.styled(why, "bold"), id="confirm-why")
+            return
+        yield Static(self._destination_lines(), id="confirm-destinations")
+        yield Static(Content.styled("message sha256", "$text-muted"), classes="confirm-caption")
+        yield Static(Content(verdict.message_sha256 or ""), id="confirm-sha")
+        yield Static(self._size_line(), id="confirm-size")
+        if self.entry.relayed:
             yield Static(
                 Content.styled(
-                    "y relay · esc cancel · x abort (nothing is relayed; the workblock is held)",
-                    "$text-muted",
+                    "This exact message was already relayed; one confirmation relays once.",
+                    "bold $text-warning",
                 ),
-                id="confirm-hints",
+                id="confirm-relayed",
             )
+        if self.warnings:
+            yield Static(
+                Content.styled(
+                    f"Acknowledge each warning before relaying ({len(self.warnings)}): "
+                    "press its number, or space on it.",
+                    "bold $text-warning",
+                ),
+                classes="confirm-caption",
+            )
+            with Vertical(id="confirm-warnings"):
+                for index, warning in enumerate(self.warnings):
+                    yield Checkbox(_warning_title(index, warning, False), id=f"ack-{index}")
+                    yield Static(
+                        Content(sanitize(warning.message, 600)), classes="confirm-warning-text"
+                    )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """No "y Relay" in the footer when nothing can be relayed (the dialog says why)."""
+        if action == "relay":
+            return self.relayable
+        return True
 
     def on_mount(self) -> None:
         if self.warnings:
@@ -156,30 +157,31 @@ class ConfirmScreen(ModalScreen["RelayDecision | None"]):
     def _report_lines(self) -> Content:
         verdict = self.verdict
         report = verdict.parsed.report if verdict.parsed is not None else None
-        lines = [
-            Content.assemble(
-                ("report     ", "$text-muted"), sanitize_line(verdict.report_display_path, 200)
-            )
-        ]
-        if report is not None:
-            lines.append(
+        path = Content.assemble(
+            ("report     ", "$text-muted"), sanitize_line(verdict.report_display_path, 200)
+        )
+        if report is None:
+            return path
+        return Content("\n").join(
+            [
+                path + Content.styled(f"  (version {report.report_version})", "$text-muted"),
                 Content.assemble(
                     ("workblock  ", "$text-muted"),
                     (report.workblock, "bold"),
                     " — ",
                     sanitize_line(report.title, 120),
-                    f"  (report version {report.report_version})",
-                )
-            )
-        return Content("\n").join(lines)
+                ),
+            ]
+        )
 
     def _destination_lines(self) -> Content:
         lines = [Content.styled("destinations", "$text-muted")]
         for name in self.destinations:
             text = DESTINATION_TEXT.get(name, "unknown destination (it will fail)")
+            lines.append(Content.assemble("  • ", (f"{sanitize_line(name, 40):<10}", "bold"), text))
             if name == "outbox" and self.verdict.suggested_filename:
-                text += f": {self.outbox_folder}/{self.verdict.suggested_filename}"
-            lines.append(Content.assemble("  • ", (sanitize_line(name, 40), "bold"), " — ", text))
+                where = f"{self.outbox_folder}/{self.verdict.suggested_filename}"
+                lines.append(Content("    " + " " * 10 + where))
         return Content("\n").join(lines)
 
     def _size_line(self) -> Content:
@@ -198,6 +200,14 @@ class ConfirmScreen(ModalScreen["RelayDecision | None"]):
             for index, warning in enumerate(self.warnings)
             if self.query_one(f"#ack-{index}", Checkbox).value
         )
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        """Say in words whether a warning is acknowledged (not by colour alone)."""
+        event.stop()
+        box = event.checkbox
+        index = int((box.id or "ack-0").removeprefix("ack-"))
+        if 0 <= index < len(self.warnings):
+            box.label = _warning_title(index, self.warnings[index], event.value)
 
     def action_acknowledge(self, index: int) -> None:
         """Tick or untick warning ``index`` (0-based)."""
@@ -231,10 +241,12 @@ class ConfirmScreen(ModalScreen["RelayDecision | None"]):
         self.dismiss(None)
 
 
-def _warning_title(index: int, warning: Finding) -> Content:
+def _warning_title(index: int, warning: Finding, acknowledged: bool) -> Content:
     where = f" (line {warning.line})" if warning.line else ""
+    state = ("acknowledged ✓ ", "bold $text-success") if acknowledged else ("acknowledge ", "bold")
     return Content.assemble(
-        (f"{index + 1}. acknowledge ", "bold"),
+        (f"{index + 1}. ", "bold"),
+        state,
         (warning.rule, "bold $text-warning"),
         where,
     )

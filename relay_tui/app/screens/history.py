@@ -125,7 +125,7 @@ class HistoryScreen(Screen[None]):
             text = f"✓ Audit chain intact: {len(read.records)} record(s) verify."
         else:
             banner.add_class("-broken" if read.first_bad_seq is not None else "-torn")
-            text = "⚠ " + sanitize_line(read.describe(), 400)
+            text = "⚠ " + sanitize_line(read.describe(), 400).rstrip(".") + "."
             if read.first_bad_seq is not None:
                 text += " Records from that seq on are not trusted (marked ⚠)."
             else:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 
 STATUS_REFRESH_SECONDS = 30.0
+NARROW_COLUMNS = 120
+"""Under this width the screen gets the ``-narrow`` layout (``RelayApp.HORIZONTAL_BREAKPOINTS``)."""
 
 
 class ReviewScreen(Screen[None]):
@@ -83,6 +86,10 @@ class ReviewScreen(Screen[None]):
         # The state's age in the status bar moves on even when no file changes.
         self.set_interval(STATUS_REFRESH_SECONDS, self._refresh_status)
 
+    def on_resize(self, event: Resize) -> None:
+        # Under 120 columns the footer drops its padding so every key still fits.
+        self.query_one(Footer).compact = event.size.width < NARROW_COLUMNS
+
     def _refresh_status(self) -> None:
         if self.scan is not None:
             self.query_one(StatusBar).show(
@@ -97,6 +104,20 @@ class ReviewScreen(Screen[None]):
     def entry(self) -> ReportEntry | None:
         """The selected report as last scanned."""
         return self.scan.entry(self.selected) if self.scan is not None else None
+
+    def chosen_entry(self) -> ReportEntry | None:
+        """The report under the list's cursor, made the selection first if it is not yet.
+
+        The list moves its cursor at once but announces the move with a message; a key pressed
+        right after ``j`` (``c``, ``a``, ``r``, ``x``) must act on the report the cursor is on,
+        not on the one shown before that message is handled.
+        """
+        path = self.query_one(ReportList).highlighted_path
+        if path is not None and path != self.selected and self.scan is not None:
+            if self.scan.entry(path) is not None:
+                self.selected = path
+                self.refresh_view()
+        return self.entry
 
     def show_scan(self, result: ScanResult) -> None:
         """Take a new scan: keep, follow or pick the selection, then redraw what changed."""
@@ -137,6 +158,7 @@ class ReviewScreen(Screen[None]):
         )
         verdict = entry.verdict if entry is not None else None
         key = (
+            scan is None,
             self.selected,
             entry is None,
             verdict.report_sha256 if verdict else None,
@@ -144,7 +166,7 @@ class ReviewScreen(Screen[None]):
             verdict.findings if verdict else None,
             verdict.message_sha256 if verdict else None,
         )
-        if key == self._shown_key and scan is not None:
+        if key == self._shown_key:
             return
         self._shown_key = key
         self._paint(entry)
@@ -166,20 +188,26 @@ class ReviewScreen(Screen[None]):
             waiting = "No report yet. Reports Codex writes into the reports folder appear here."
             if self.scan is None:
                 waiting = "Reading the reports folder…"
-            report.show_text(waiting, ("none", waiting))
+            report.show_text(waiting, ("none", waiting), numbered=False)
             findings.show(None, "No report selected.")
             message.show(None)
         elif verdict is None:
-            report.show_text("The report is still being written…", ("arriving", entry.path))
+            report.show_text(
+                "The report is still being written…", ("arriving", entry.path), numbered=False
+            )
             findings.show(None, "Validated once the file is complete.")
             message.show(None, arriving=True)
         else:
             from relay_tui.core.validate import report_display_text
 
-            text = report_display_text(verdict)
-            if text is None:
-                text = verdict.unreadable or "The file was not read (see the findings)."
-            report.show_text(text, (entry.path, verdict.report_sha256))
+            digest = (entry.path, verdict.report_sha256)
+            # Sanitizing a large report costs real time: only when other bytes are shown.
+            text = None if report.shows(digest) else report_display_text(verdict)
+            if text is not None:
+                report.show_text(text, digest)
+            elif not report.shows(digest):
+                note = verdict.unreadable or "The file was not read (see the findings)."
+                report.show_text(note, digest, numbered=False)
             findings.show(verdict.findings)
             message.show(verdict)
         painted = (entry.path if entry else None, verdict)
@@ -191,8 +219,10 @@ class ReviewScreen(Screen[None]):
 
     def on_report_list_report_chosen(self, event: ReportList.ReportChosen) -> None:
         event.stop()
-        if event.path != self.selected:
-            self.selected = event.path
+        # The cursor may have moved on since this message was posted (keys typed ahead).
+        path = self.query_one(ReportList).highlighted_path or event.path
+        if path != self.selected:
+            self.selected = path
             self.refresh_view()
 
     def on_findings_list_finding_chosen(self, event: FindingsList.FindingChosen) -> None:
@@ -201,12 +231,12 @@ class ReviewScreen(Screen[None]):
 
     def action_confirm(self) -> None:
         """Open the confirmation for the selected report (it explains when nothing can go)."""
-        self.app.open_confirmation(self.entry)
+        self.app.open_confirmation(self.chosen_entry())
 
     def action_authorize_card(self) -> None:
         """Ask, then authorize the selected report's workblock card."""
-        self.app.ask_authorize(self.entry)
+        self.app.ask_authorize(self.chosen_entry())
 
     def action_release_hold(self) -> None:
         """Ask, then release the hold on the selected report's workblock."""
-        self.app.ask_release(self.entry)
+        self.app.ask_release(self.chosen_entry())

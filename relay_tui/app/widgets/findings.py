@@ -39,6 +39,7 @@ class FindingsList(OptionList):
         self._shown_key = key
         self.clear_options()
         self._finding_lines = []
+        self.border_subtitle = ""
         if not findings:
             self.add_option(Option(Content(note or "No findings."), disabled=True))
             return

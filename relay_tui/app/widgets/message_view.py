@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from relay_tui.app.presentation import ARRIVING_TEXT, WHY_NOT_RELAYABLE, estimate_tokens
+from relay_tui.app.presentation import ARRIVING_TEXT, estimate_tokens, why_not_relayable
 from relay_tui.app.widgets.line_view import LineView
 
 if TYPE_CHECKING:
@@ -21,6 +21,10 @@ class MessageView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(Content("No report selected."), id="message-header")
+        with Vertical(id="message-meta"):
+            yield Static(Content(""), id="message-sha")
+            yield Static(Content(""), id="message-size")
+            yield Static(Content(""), id="message-outbox")
         yield LineView(id="message-body")
 
     def show(self, verdict: Verdict | None, *, arriving: bool = False) -> None:
@@ -34,22 +38,26 @@ class MessageView(Vertical):
             elif verdict is None:
                 text = "No report selected."
             else:
-                text = WHY_NOT_RELAYABLE.get(verdict.label.value, "Nothing can be relayed.")
+                text = why_not_relayable(verdict)
             header.update(Content.styled(text, "bold"))
             self.set_class(True, "-nothing")
             body.show_text("", "")
             return
         self.set_class(False, "-nothing")
         size = len(message.encode("utf-8"))
-        header.update(
-            Content.assemble(
-                ("message sha256\n", "$text-muted"),
-                (verdict.message_sha256 or "", "bold"),
-                "\n",
+        header.update(Content(""))
+        # One line each; a pane too narrow for the whole hash ends it with an ellipsis (the
+        # confirmation always shows all 64 digits).
+        self.query_one("#message-sha", Static).update(
+            Content.assemble(("sha256 ", "$text-muted"), (verdict.message_sha256 or "", "bold"))
+        )
+        self.query_one("#message-size", Static).update(
+            Content(
                 f"{size:,} bytes · {len(message):,} characters · "
-                f"~{estimate_tokens(message):,} tokens",
-                ("\noutbox ", "$text-muted"),
-                verdict.suggested_filename or "",
+                f"~{estimate_tokens(message):,} tokens"
             )
+        )
+        self.query_one("#message-outbox", Static).update(
+            Content.assemble(("outbox ", "$text-muted"), verdict.suggested_filename or "")
         )
         body.show_text(message, verdict.message_sha256)
