@@ -9,6 +9,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+# The frozen "now" (state ages, staleness and audit timestamps derive from it), the workblock
+# and its card are the core tests' own.
+from core_fixtures import CARD_TEXT, NOW, TITLE, WB
 from textual.pilot import Pilot
 
 from relay_tui.app.app import RelayApp
@@ -16,24 +19,11 @@ from relay_tui.core.audit import AuditLog
 from relay_tui.core.relay import authorize_card
 from relay_tui.core.workspace import Workspace
 
-#: The app's frozen "now": state ages, staleness and audit timestamps derive from it.
-NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)
-WB = "WB-012"
-TITLE = "Add rate limiting to the login endpoint"
 ACTOR = "human:tester"
 SIZE = (140, 40)
 """Terminal size of snapshots and screenshots."""
 PILOT_SIZE = (100, 30)
 """A smaller terminal for behaviour tests: less to render, same widgets."""
-
-CARD_TEXT = f"""\
-id = "{WB}"
-title = "{TITLE}"
-goal = "Limit failed logins to 5 per minute per IP."
-allowed_paths = ["src/auth/**", "tests/auth/**"]
-forbidden_paths = [".github/**", "**/.env"]
-acceptance = ["pytest tests/auth passes"]
-"""
 
 SECTIONS = {
     "Summary": "Failed logins are now limited per IP with a sliding window.",
