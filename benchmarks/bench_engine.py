@@ -30,7 +30,7 @@ from relay_tui.core.audit import (
 )
 from relay_tui.core.relay import authorize_card
 from relay_tui.core.report import parse_report
-from relay_tui.core.rules import RULES, RuleContext
+from relay_tui.core.rules import RULES
 from relay_tui.core.validate import ProjectSnapshot, validate_bytes
 from relay_tui.core.workspace import Workspace
 
@@ -183,17 +183,7 @@ def breakdown(workspace: Workspace, size: int, repeat: int = 5) -> None:
     snapshot = ProjectSnapshot.load(workspace)
     parsed = parse_report(data, "report.md")
     assert parsed.report is not None
-    card, card_error = snapshot.card(parsed.report.workblock)
-    context = RuleContext(
-        parsed=parsed,
-        config=snapshot.config,
-        now=NOW,
-        workspace=workspace,
-        state=snapshot.state,
-        card=card,
-        card_error=card_error,
-        audit=snapshot.audit,
-    )
+    context = snapshot.rule_context(parsed, NOW)
     stages = {"parse": statistics.median(timed(lambda: parse_report(data, "r.md"), repeat))}
     for rule in RULES:
         cost = statistics.median(timed(lambda rule=rule: list(rule.check(context)), repeat))

@@ -71,6 +71,26 @@ class ProjectSnapshot:
         except WorkspaceError as error:
             return None, str(error)
 
+    def rule_context(
+        self, parsed: ParsedReport, now: dt.datetime, report_path: Path | None = None
+    ) -> RuleContext:
+        """What every rule sees for this report in this project (its card looked up here)."""
+        card, card_error = (None, None)
+        if parsed.report is not None:
+            card, card_error = self.card(parsed.report.workblock)
+        return RuleContext(
+            parsed=parsed,
+            config=self.config,
+            now=now,
+            workspace=self.workspace,
+            report_path=report_path,
+            state=self.state,
+            state_error=self.state_error,
+            card=card,
+            card_error=card_error,
+            audit=self.audit,
+        )
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -179,21 +199,7 @@ def validate_bytes(
         )
     )
     parsed = parse_report(data, name or (report_path.name if report_path else "report.md"))
-    card, card_error = (None, None)
-    if parsed.report is not None:
-        card, card_error = snapshot.card(parsed.report.workblock)
-    context = RuleContext(
-        parsed=parsed,
-        config=snapshot.config,
-        now=now,
-        workspace=workspace,
-        report_path=report_path,
-        state=snapshot.state,
-        state_error=snapshot.state_error,
-        card=card,
-        card_error=card_error,
-        audit=snapshot.audit,
-    )
+    context = snapshot.rule_context(parsed, now, report_path)
     findings = run_rules(context)
     if snapshot.config_error is not None:
         findings.append(
