@@ -647,6 +647,44 @@ async def test_report_written_in_chunks_is_never_shown_half(tui_project_dir: Pat
         assert set(seen[:-1]) <= {None}, seen  # only "arriving" before the whole file
 
 
+async def test_a_chunk_that_leaves_a_complete_looking_report_is_not_shown(
+    tui_project_dir: Path,
+) -> None:
+    """The first chunk is a valid report cut mid-line; the whole file says "ready to merge"."""
+    root = make_project(tui_project_dir)
+    write_report(root, "WB-012-v1.md", report_md(), age_seconds=60)
+    app = make_app(root, watch=True, settle=1.0, stable_interval=0.01, poll_interval=30.0)
+    seen: list[str | None] = []
+    async with app.run_test(size=PILOT_SIZE) as pilot:
+        await settled(pilot)
+        review = app.review
+        assert review is not None
+        show_scan = review.show_scan
+        path = root / ".relay" / "reports" / "WB-012-v2.md"
+
+        def recording(result: Any) -> None:
+            entry = result.entry(path)
+            if entry is not None:
+                seen.append(entry.label)
+            show_scan(result)
+
+        review.show_scan = recording  # type: ignore[method-assign]
+        data = report_md(report_version=2, extra_body="It is ready to merge.\n")
+        cut = len(data) - len(" ready to merge.\n")
+        with path.open("wb") as handle:
+            handle.write(data[:cut])  # "...\nIt is": complete sections, mid-line
+            handle.flush()
+            await pilot.pause(0.3)
+            handle.write(data[cut:])
+            handle.flush()
+        for _ in range(300):
+            await pilot.pause(0.01)
+            if seen and seen[-1] is not None:
+                break
+        assert seen and seen[-1] == "ERROR"
+        assert set(seen[:-1]) <= {None}, seen  # the PASS-looking prefix was never shown
+
+
 async def test_two_reports_ten_ms_apart_are_two_decisions(tui_project_dir: Path) -> None:
     root = make_project(tui_project_dir)
     write_report(root, "WB-012-v1.md", report_md(), age_seconds=60)

@@ -193,7 +193,9 @@ class ReportCatalog:
                 recheck = self.stable_interval
                 continue
             young = time.time() - before[1] / 1e9
-            if young < self.settle and _looks_unfinished(verdict):
+            if young < self.settle and (
+                _looks_unfinished(verdict) or _ends_mid_line(path, before)
+            ):
                 pending[path] = before[1]
                 wait = self.settle - young
                 recheck = wait if recheck is None else min(recheck, wait)
@@ -312,6 +314,30 @@ def _validate(path: Path, snapshot: ProjectSnapshot, now: dt.datetime) -> Verdic
 def _looks_unfinished(verdict: Verdict) -> bool:
     """A structural problem (empty, cut off, a section missing): maybe the writer is not done."""
     return any(item.rule.startswith("STRUCTURE-") for item in verdict.findings)
+
+
+def _ends_mid_line(path: Path, key: FileKey) -> bool:
+    """A Markdown report whose last byte is not a newline: a writer may be between chunks.
+
+    A chunk boundary can leave a prefix that is structurally complete; it almost never falls
+    right after a newline, so a young file that ends mid-line waits out ``settle`` as well. A
+    finished report without a final newline is shown once it is ``settle`` old. Only a regular
+    file is looked at (never through a symlink, never a FIFO).
+    """
+    size, _, _, mode = key
+    if size == 0 or not stat.S_ISREG(mode) or not path.name.lower().endswith(".md"):
+        return False
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError:
+        return False
+    try:
+        return os.pread(descriptor, 1, size - 1) != b"\n"
+    except OSError:
+        return False
+    finally:
+        os.close(descriptor)
 
 
 def _project_fingerprint(root: Path) -> tuple[object, ...]:
