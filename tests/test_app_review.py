@@ -472,6 +472,19 @@ async def test_hostile_file_name_is_escaped(tui_project_dir: Path) -> None:
         assert "\n" not in entry.display_name
 
 
+async def test_a_credential_in_a_file_name_is_redacted_in_the_list(tui_project_dir: Path) -> None:
+    token = "ghp_" + "k3J9xQ2mV7pL4sT8wZ1bN6cR0dF5gH2jY9uE"
+    root = make_project(tui_project_dir)
+    write_report(root, f"WB-012-{token}.md", report_md())
+    app = make_app(root)
+    async with app.run_test(size=PILOT_SIZE) as pilot:
+        await settled(pilot)
+        [entry] = app.scan.entries  # type: ignore[union-attr]
+        assert token not in entry.display_name and "[REDACTED:" in entry.display_name
+        assert entry.label == "BLOCKED"
+        assert token not in (root / ".relay" / "audit.jsonl").read_text("utf-8")
+
+
 async def test_history_lists_records_newest_first(tui_project_dir: Path) -> None:
     root = make_project(tui_project_dir)
     write_report(root, "WB-012-v1.md", report_md())

@@ -217,6 +217,32 @@ def test_secret_quoted_by_another_rule_is_redacted_everywhere(tmp_path: Path) ->
     assert FAKE_AWS_KEY not in done.stdout + done.stderr + plain.stdout + plain.stderr
 
 
+def test_secret_in_the_report_file_name_is_blocked_and_never_logged(tmp_path: Path) -> None:
+    """The path is shown, logged (VALIDATION_BLOCKED) and relayed: a credential in it blocks."""
+    from relay_tui.core.relay import record_blocked
+
+    workspace = make_project(tmp_path)
+    path = workspace.reports_dir / f"WB-012-{FAKE_AWS_KEY}-v1.md"
+    path.write_bytes(md_report())
+    snapshot = ProjectSnapshot.load(workspace)
+    verdict = validate_path(path, snapshot, now=NOW)
+    assert verdict.label == Label.BLOCKED
+    assert [item.rule for item in verdict.findings if item.severity.name == "block"] == [
+        "SECRET-098"
+    ]
+    assert verdict.message is None
+    assert FAKE_AWS_KEY not in verdict.report_display_path
+    assert "[REDACTED:" in verdict.report_display_path
+    record_blocked(workspace, verdict, now=NOW)
+    log = (tmp_path / ".relay" / "audit.jsonl").read_text("utf-8")
+    assert "VALIDATION_BLOCKED" in log and FAKE_AWS_KEY not in log
+    done = cli("validate", path, "--json")
+    plain = cli("validate", path)
+    assert done.returncode == plain.returncode == 30
+    assert FAKE_AWS_KEY not in done.stdout + done.stderr + plain.stdout + plain.stderr
+    assert json.loads(done.stdout)["status"] == "BLOCKED"
+
+
 def test_bidi_and_zero_width_in_paths_are_shown_as_tokens(tmp_path: Path) -> None:
     make_project(tmp_path)
     verdict = validate(tmp_path, md_report(files_changed=["docs/\u202eevil\u200b.md"]))

@@ -40,6 +40,13 @@ WATCH_STEP_MS = 10
 """Quiet time after which watchfiles yields the changes it has."""
 
 
+def display_name(path: Path) -> str:
+    """A report's file name fit for the screen: credentials redacted, hidden characters shown."""
+    from relay_tui.core.secrets import redact_secrets
+
+    return sanitize_line(redact_secrets(path.name), 120)
+
+
 def is_report_name(name: str) -> bool:
     """True for a file name that may hold a report (no dotfiles, temp or partial files)."""
     return not name.startswith(".") and name.lower().endswith(REPORT_SUFFIXES)
@@ -193,9 +200,7 @@ class ReportCatalog:
                 recheck = self.stable_interval
                 continue
             young = time.time() - before[1] / 1e9
-            if young < self.settle and (
-                _looks_unfinished(verdict) or _ends_mid_line(path, before)
-            ):
+            if young < self.settle and (_looks_unfinished(verdict) or _ends_mid_line(path, before)):
                 pending[path] = before[1]
                 wait = self.settle - young
                 recheck = wait if recheck is None else min(recheck, wait)
@@ -228,7 +233,7 @@ class ReportCatalog:
             entries.append(
                 ReportEntry(
                     path=path,
-                    display_name=sanitize_line(path.name, 120),
+                    display_name=display_name(path),
                     mtime_ns=known.key[1],
                     verdict=verdict,
                     current=path in current,
@@ -236,7 +241,7 @@ class ReportCatalog:
                 )
             )
         for path, mtime_ns in pending.items():
-            entries.append(ReportEntry(path, sanitize_line(path.name, 120), mtime_ns, None))
+            entries.append(ReportEntry(path, display_name(path), mtime_ns, None))
         entries.sort(key=lambda item: (item.mtime_ns, item.path.name), reverse=True)
         return ScanResult(
             entries=tuple(entries),

@@ -154,15 +154,27 @@ def label_for(findings: list[Finding] | tuple[Finding, ...], on_hold: bool) -> L
     return Label.PASS
 
 
+PATH_SECRET_RULE = "SECRET-098"
+"""A credential in the report's own file path (the path is shown, logged and relayed)."""
+
+
+def _plain_path(path: Path, workspace: Workspace | None) -> str:
+    """The report's path relative to the project root (POSIX, printable), secrets still in."""
+    return workspace.relative(path) if workspace is not None else printable_path(path.as_posix())
+
+
+def _shown_path(path: Path, workspace: Workspace | None) -> str:
+    """The report's path as shown, logged and relayed: relative, printable, secrets redacted."""
+    return redact_secrets(_plain_path(path, workspace))
+
+
 def validate_path(
     path: Path,
     snapshot: ProjectSnapshot,
     now: dt.datetime | None = None,
 ) -> Verdict:
     """Read a report file safely and validate its exact bytes."""
-    display = (
-        snapshot.workspace.relative(path) if snapshot.workspace else printable_path(path.as_posix())
-    )
+    display = _shown_path(path, snapshot.workspace)
     try:
         file = read_regular_file(path, max_bytes=snapshot.config.max_report_bytes)
     except FileTooLargeError as error:
@@ -191,16 +203,24 @@ def validate_bytes(
     """Validate a report's bytes against the project: findings, label and message."""
     now = now or dt.datetime.now(dt.UTC)
     workspace = snapshot.workspace
-    display = (
-        workspace.relative(report_path)
-        if workspace is not None and report_path is not None
-        else printable_path(
-            report_path.as_posix() if report_path is not None else (name or "report")
-        )
+    plain = (
+        _plain_path(report_path, workspace)
+        if report_path is not None
+        else printable_path(name or "report")
     )
+    display = redact_secrets(plain)
     parsed = parse_report(data, name or (report_path.name if report_path else "report.md"))
     context = snapshot.rule_context(parsed, now, report_path)
     findings = run_rules(context)
+    if display != plain and snapshot.config.rules.enabled(PATH_SECRET_RULE):
+        findings.append(
+            Finding(
+                rule=PATH_SECRET_RULE,
+                severity=Severity.block,
+                message="The report's file path holds a credential; it is shown redacted and "
+                "will never be copied, logged or relayed. Rename the file.",
+            )
+        )
     if snapshot.config_error is not None:
         findings.append(
             Finding(
