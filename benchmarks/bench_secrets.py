@@ -238,6 +238,10 @@ def run(fixtures: ModuleType, other: DetectSecrets | None, args: argparse.Namesp
         other,
         args.repeat,
     )
+    size = 1 << 18
+    for text in fixtures.HOSTILE_REPETITIONS(size):
+        label = f"pathological: {text[:8]!r} repeated ({len(text) // 1024} KiB)"
+        measure_speed(label, text, None, max(1, args.repeat // 2))
     for name, figure in (("clean", clean_ms), ("planted", planted_ms)):
         verdict = "met" if figure <= TARGET_MS_PER_MIB else "MISSED"
         print(

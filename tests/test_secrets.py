@@ -13,7 +13,6 @@ import hashlib
 import json
 import random
 import string
-import time
 import uuid
 from collections.abc import Callable
 
@@ -573,13 +572,18 @@ def test_many_secrets_are_summed_up_after_the_first_fifty() -> None:
     assert findings[-1].line == 51
 
 
-def test_hostile_repetitions_stay_linear() -> None:
-    """Runs that would make a naive token regex rescan the rest of the text at every literal."""
+def HOSTILE_REPETITIONS(size: int) -> tuple[str, ...]:  # noqa: N802 - a table, read as one
+    """Texts of about ``size`` characters that repeat a secret's prefix without end."""
+    return ("eyJ" * (size // 3), "sk-proj-" * (size // 8), "xoxb-" * (size // 5))
+
+
+def test_hostile_repetitions_are_not_secrets() -> None:
+    """Runs that would make a naive token regex rescan the rest of the text at every literal.
+
+    Their speed is measured by ``benchmarks/bench_secrets.py`` (pathological inputs)."""
     size = 1 << 18
-    for text in ("eyJ" * (size // 3), "sk-proj-" * (size // 8), "xoxb-" * (size // 5)):
-        started = time.perf_counter()
+    for text in HOSTILE_REPETITIONS(size):
         assert find_secrets(text) == []
-        assert time.perf_counter() - started < 0.5
 
 
 def test_overlapping_matches_keep_the_more_specific_rule() -> None:
@@ -604,7 +608,7 @@ def test_entropy() -> None:
     assert shannon_entropy("abcd") == pytest.approx(2.0)
 
 
-def test_one_mebibyte_is_scanned_quickly() -> None:
+def test_one_mebibyte_of_clean_text_has_no_secret() -> None:
     rng = random.Random("speed")
     parts: list[str] = []
     size = 0
@@ -612,12 +616,7 @@ def test_one_mebibyte_is_scanned_quickly() -> None:
         parts.append(clean_report(rng))
         size += len(parts[-1])
     text = "\n".join(parts)
-    find_secrets(text)
-    started = time.perf_counter()
-    assert find_secrets(text) == []
-    elapsed = time.perf_counter() - started
-    print(f"\n1 MiB clean report text: {elapsed * 1000:.1f} ms")
-    assert elapsed < 0.3  # the benchmark measures the real figure; this only catches a blow-up
+    assert find_secrets(text) == []  # its speed: benchmarks/bench_secrets.py
 
 
 @pytest.mark.parametrize(
