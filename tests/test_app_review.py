@@ -698,6 +698,43 @@ async def test_a_chunk_that_leaves_a_complete_looking_report_is_not_shown(
         assert set(seen[:-1]) <= {None}, seen  # the PASS-looking prefix was never shown
 
 
+async def test_a_report_held_open_by_its_writer_is_not_shown_until_closed(
+    tui_project_dir: Path,
+) -> None:
+    """A writer pauses longer than ``settle`` after a newline: the file is open, so it waits."""
+    root = make_project(tui_project_dir)
+    write_report(root, "WB-012-v1.md", report_md(), age_seconds=60)
+    app = make_app(root, watch=True, settle=0.2, stable_interval=0.01, poll_interval=30.0)
+    seen: list[str | None] = []
+    async with app.run_test(size=PILOT_SIZE) as pilot:
+        await settled(pilot)
+        review = app.review
+        assert review is not None
+        show_scan = review.show_scan
+        path = root / ".relay" / "reports" / "WB-012-v2.md"
+
+        def recording(result: Any) -> None:
+            entry = result.entry(path)
+            if entry is not None:
+                seen.append(entry.label)
+            show_scan(result)
+
+        review.show_scan = recording  # type: ignore[method-assign]
+        complete_looking = report_md(report_version=2)
+        with path.open("wb") as handle:
+            handle.write(complete_looking)  # a whole report, ending in a newline
+            handle.flush()
+            await pilot.pause(0.8)  # four times ``settle``: only the open file says "not done"
+            assert None in seen and "PASS" not in seen, seen
+            handle.write(b"It is ready to merge.\n")
+        for _ in range(300):
+            await pilot.pause(0.01)
+            if seen and seen[-1] is not None:
+                break
+        assert seen and seen[-1] == "ERROR"
+        assert set(seen[:-1]) <= {None}, seen
+
+
 async def test_two_reports_ten_ms_apart_are_two_decisions(tui_project_dir: Path) -> None:
     root = make_project(tui_project_dir)
     write_report(root, "WB-012-v1.md", report_md(), age_seconds=60)

@@ -353,3 +353,100 @@ def test_concurrent_appends_from_processes_never_interleave(log: AuditLog) -> No
     assert read.intact
     assert len(read.records) == 100
     assert sorted(record["note"][:4] for record in read.records)[0].startswith("0-")
+
+
+def _forged(records: list[dict[str, object]]) -> bytes:
+    """Records hashed and chained exactly as given (independently of the relay's writer)."""
+    lines = []
+    previous = GENESIS
+    for record in records:
+        record = {**record, "prev": previous}
+        record["hash"] = independent_hash(record)
+        previous = str(record["hash"])
+        lines.append(json.dumps(record, ensure_ascii=False))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+@pytest.mark.parametrize("seq", [True, 1.0])
+def test_a_seq_that_only_equals_one_is_not_seq_one(log: AuditLog, seq: object) -> None:
+    log.path.write_bytes(_forged([{"seq": seq, "event": "HOLD_SET", "actor": "human:a"}]))
+    read = log.read()
+    assert read.first_bad_seq == 1 and "seq is" in (read.bad_reason or "")
+
+
+def test_nan_in_a_record_is_not_json(log: AuditLog) -> None:
+    fill(log, 1)
+    record = {"seq": 2, "event": "HOLD_SET", "actor": "human:a", "note": float("nan")}
+    record["prev"] = json.loads(lines_of(log)[0])["hash"]
+    record["hash"] = independent_hash(record)  # json.dumps writes NaN, which JSON lacks
+    with log.path.open("ab") as handle:
+        handle.write(json.dumps(record).encode() + b"\n")
+    read = log.read()
+    assert not read.intact and len(read.records) == 1
+
+
+def test_a_key_written_twice_breaks_the_chain(log: AuditLog) -> None:
+    fill(log, 2)
+    first, second = lines_of(log)
+    doubled = b'{"actor":"relay",' + second[1:]  # the same record, with "actor" twice
+    log.path.write_bytes(first + b"\n" + doubled + b"\n")
+    assert json.loads(doubled)["actor"] == "human:alice"  # what this reader sees: the last
+    read = log.read()
+    assert read.first_bad_seq == 2 and "twice" in (read.bad_reason or "")
+
+
+@pytest.mark.parametrize(
+    "head",
+    [b'{"seq":1e400,"hash":"x"}', b'{"seq":0,"hash":"x"}', b'{"seq":"1","hash":"x"}', b"[]"],
+)
+def test_a_crafted_head_file_is_reported_never_a_crash(log: AuditLog, head: bytes) -> None:
+    fill(log, 3)
+    log.head_path.write_bytes(head)
+    read = log.read()
+    assert read.first_bad_seq == 4 and "head file" in (read.bad_reason or "")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "relay_tui.cli",
+            "audit",
+            "verify",
+            "--project",
+            log.path.parent.parent,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr and "head file" in done.stdout
+
+
+def test_a_symlinked_log_is_refused_with_a_reason(tmp_path: Path, log: AuditLog) -> None:
+    real = tmp_path / "elsewhere.jsonl"
+    other = AuditLog(real)
+    other.append("HOLD_SET", "human:alice", workblock="WB-1")
+    log.path.symlink_to(real)
+    read = log.read()
+    assert read.first_bad_seq == 1 and "symbolic link" in (read.bad_reason or "")
+
+
+def test_hidden_characters_are_escaped_on_disk_and_the_chain_verifies(log: AuditLog) -> None:
+    name = ".relay/reports/a\u202eb\x7fc\x9bd\U000e0041e\u200b.md"
+    record = log.append("VALIDATION_BLOCKED", "relay", report_path=name)
+    raw = log.path.read_bytes()
+    for char in "\u202e\x7f\x9b\U000e0041\u200b":
+        assert char.encode("utf-8") not in raw
+    assert b"\\u202e" in raw and b"\\udb40\\udc41" in raw
+    read = log.read()
+    assert read.intact and read.records[0]["report_path"] == name
+    assert record["hash"] == independent_hash(read.records[0])
+
+
+def test_a_credential_in_a_text_field_never_reaches_the_disk(log: AuditLog) -> None:
+    token = "ghp_" + "k3J9xQ2mV7pL4sT8wZ1bN6cR0dF5gH2jY9uE"
+    record = log.append(
+        "RELAY_ABORTED", "human:alice", workblock=token, report_path=f"r/{token}.md", note=token
+    )
+    raw = log.path.read_text("utf-8")
+    assert token not in raw and raw.count("[REDACTED:") == 3
+    assert log.read().intact and record["workblock"].startswith("[REDACTED:")

@@ -278,3 +278,27 @@ def test_audit_log_that_is_a_fifo_never_blocks(tmp_path: Path) -> None:
     done = cli("audit", "verify", "--project", tmp_path)
     assert done.returncode == 1
     assert Workspace(tmp_path).audit_path.exists()
+
+
+# --- 1. a file its writer still holds open ----------------------------------------------
+
+
+@pytest.mark.skipif(os.uname().sysname != "Linux", reason="file leases are a Linux feature")
+def test_open_for_writing_sees_a_writer_and_never_follows_links(tmp_path: Path) -> None:
+    from relay_tui.core.workspace import open_for_writing
+
+    path = tmp_path / "WB-012-v1.md"
+    path.write_bytes(b"+++\n")
+    assert open_for_writing(path) is False
+    with path.open("ab") as writer:
+        writer.write(b"workblock = ")
+        assert open_for_writing(path) is True
+        reader = path.open("rb")  # a reader does not count
+        assert open_for_writing(path) is True
+        reader.close()
+    assert open_for_writing(path) is False
+    (tmp_path / "link.md").symlink_to(path)
+    assert open_for_writing(tmp_path / "link.md") is None
+    os.mkfifo(tmp_path / "pipe.md")
+    assert open_for_writing(tmp_path / "pipe.md") is None  # never blocks, never says False
+    assert open_for_writing(tmp_path / "missing.md") is None

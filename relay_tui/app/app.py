@@ -8,6 +8,7 @@ thread or at the keypress) so the first frame paints quickly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import threading
@@ -91,6 +92,12 @@ class RelayApp(App[int]):
         """The scan worker looked at the reports folder (posted from a thread)."""
 
         result: ScanResult
+
+    @dataclass
+    class RecheckWanted(Message):
+        """A scan showed nothing new while a file is still arriving (posted from a thread)."""
+
+        delay: float
 
     def __init__(
         self,
@@ -228,10 +235,16 @@ class RelayApp(App[int]):
                     with self._scan_lock:
                         self._scans_posted += 1
                     self.post_message(self.ReportsScanned(result))
+                elif self.catalog.recheck_after is not None:
+                    # Nothing new to show, but a file is still arriving: look again later.
+                    self.post_message(self.RecheckWanted(self.catalog.recheck_after))
         except BaseException:
             with self._scan_lock:
                 self._scan_running = False
             raise
+
+    def on_relay_app_recheck_wanted(self, message: RelayApp.RecheckWanted) -> None:
+        self.set_timer(message.delay + 0.005, self.request_scan)
 
     def on_relay_app_reports_scanned(self, message: RelayApp.ReportsScanned) -> None:
         result = message.result
@@ -470,7 +483,23 @@ class RelayApp(App[int]):
             )
             self.request_scan(force=True, forget=verdict.report_path)
             return
-        except (RelayRefused, AuditWriteError) as error:
+        except AuditWriteError as error:
+            # The core delivered, then could not record: it takes the outbox file back, but
+            # the clipboard already holds the message. Overwrite it, so nothing unrecorded is
+            # left to paste (no half state).
+            self._take_back_clipboard()
+            self.bell()
+            self.notify(
+                f"The relay was NOT recorded: {sanitize_line(str(error), 200)}. The message "
+                "was taken back from the clipboard and the outbox; nothing was relayed.",
+                title="Relay not recorded",
+                severity="error",
+                markup=False,
+                timeout=15,
+            )
+            self.request_scan(force=True)
+            return
+        except RelayRefused as error:
             self.bell()
             self.notify(
                 sanitize_line(str(error), 300) + " Nothing was recorded as relayed.",
@@ -508,6 +537,15 @@ class RelayApp(App[int]):
             )
             self.notify(f"Not delivered: {failed}", severity="warning", markup=False, timeout=10)
         self.request_scan(force=True)
+
+    def _take_back_clipboard(self) -> None:
+        """Replace a message that was copied but not recorded, wherever it may have gone."""
+        notice = "relay-tui: this relay was not recorded; there is nothing to paste.\n"
+        if self.clipboard_copier is not None:
+            # Without a system clipboard there is nothing to take back there.
+            with contextlib.suppress(Exception):
+                self.clipboard_copier(notice)
+        self.copy_to_clipboard(notice)
 
     def ask_authorize(self, entry: ReportEntry | None) -> None:
         """Show the card's scope and ask before authorizing it (a human decision)."""

@@ -34,6 +34,9 @@ QUIET_FOLDERS = ("outbox", "receipts")
 #: Files the relay itself rewrites on every append (the lock and the head of the audit log).
 QUIET_SUFFIXES = (".lock", ".head", ".tmp")
 
+WRITER_RECHECK = 0.025
+"""Seconds between looks at a file a writer still holds open (closing it makes no event)."""
+
 WATCH_DEBOUNCE_MS = 50
 """Longest time watchfiles groups changes before yielding them (its default is 1,600 ms)."""
 WATCH_STEP_MS = 10
@@ -121,6 +124,11 @@ class ReportCatalog:
     """Seconds between the two stats that must agree before a changed file is read."""
     settle: float = 1.0
     """A file that is structurally incomplete and younger than this is shown as arriving."""
+    writer_patience: float = 30.0
+    """A file some process holds open for writing is shown as arriving until it is closed, or
+    until it has not changed for this many seconds (a writer that hangs on to it)."""
+    recheck_after: float | None = None
+    """The last scan's ``recheck_after``, also when that scan showed nothing new."""
     _known: dict[Path, _Known] = field(default_factory=dict)
     _fingerprint: object = None
     _snapshot: ProjectSnapshot | None = None
@@ -138,6 +146,7 @@ class ReportCatalog:
         """Rescan the folder; None when nothing a user could see has changed (unless ``force``)."""
         with self._lock:
             result = self._scan()
+            self.recheck_after = result.recheck_after
             if not force and self._last is not None and _same(result, self._last):
                 return None
             self._last = result
@@ -151,7 +160,7 @@ class ReportCatalog:
     def _scan(self) -> ScanResult:
         from relay_tui.core.relay import record_blocked
         from relay_tui.core.validate import ProjectSnapshot, current_reports
-        from relay_tui.core.workspace import Workspace, WorkspaceError
+        from relay_tui.core.workspace import Workspace, WorkspaceError, open_for_writing
 
         fingerprint = _project_fingerprint(self.root)
         revalidate = fingerprint != self._fingerprint or self._snapshot is None
@@ -193,6 +202,12 @@ class ReportCatalog:
             if _file_key(path) != before:
                 pending[path] = before[1]
                 recheck = self.stable_interval
+                continue
+            quiet_for = time.time() - before[1] / 1e9
+            if quiet_for < self.writer_patience and open_for_writing(path):
+                # A writer still holds the file open: whatever it holds now may be a prefix.
+                pending[path] = before[1]
+                recheck = min(recheck or WRITER_RECHECK, WRITER_RECHECK)
                 continue
             verdict = _validate(path, snapshot, self.clock())
             if _file_key(path) != before:

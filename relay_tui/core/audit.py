@@ -10,6 +10,7 @@ import getpass
 import hashlib
 import json
 import os
+import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from relay_tui.core.sanitize import HIDDEN_CHARACTERS
+from relay_tui.core.secrets import redact_secrets
 
 GENESIS = "0" * 64
 
@@ -36,6 +40,10 @@ RECORD_FIELDS = (
     "note",
     "prev",
 )
+
+#: Fields that carry text taken from reports or people; a credential in them is redacted
+#: before it reaches the disk (the hashes, ``seq`` and ``actor`` are the relay's own).
+TEXT_FIELDS = frozenset({"workblock", "report_path", "status", "destination", "note"})
 
 CARD_AUTHORIZED = "CARD_AUTHORIZED"
 RELAY_CONFIRMED = "RELAY_CONFIRMED"
@@ -74,6 +82,19 @@ def utc_stamp(now: dt.datetime | None = None) -> str:
 def canonical_json(value: Any) -> str:
     """Sorted keys, separators ``,`` and ``:``, non-ASCII kept as UTF-8."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def disk_json(record: dict[str, Any]) -> str:
+    """The canonical line, with hidden characters written as ``\\u`` escapes.
+
+    The same JSON value (verification re-serializes), but ``cat`` or ``tail -f`` of the log
+    never sends a bidi control, a C1 byte or DEL from a file name to a terminal.
+    """
+    return HIDDEN_CHARACTERS.sub(_json_escape, canonical_json(record))
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return json.dumps(match.group())[1:-1]
 
 
 def record_hash(record: dict[str, Any]) -> str:
@@ -126,7 +147,7 @@ def read_log(path: Path, head_path: Path | None = None) -> AuditRead:
     try:
         data = _read_log_bytes(path)
     except OSError as error:
-        return AuditRead(first_bad_seq=1, bad_reason=f"the log cannot be read ({error.strerror})")
+        return AuditRead(first_bad_seq=1, bad_reason=_unreadable_reason(error))
     lines = data.split(b"\n")
     torn: bytes | None = None
     if lines and lines[-1] == b"":
@@ -151,7 +172,7 @@ def read_log(path: Path, head_path: Path | None = None) -> AuditRead:
                 last_seq = record["seq"]
             if first_bad is not None:
                 continue
-            problem = _verify(record, number, previous)
+            problem = _verify(record, raw, number, previous)
             if problem is not None:
                 first_bad, reason = number, problem
                 continue
@@ -175,6 +196,15 @@ def read_log(path: Path, head_path: Path | None = None) -> AuditRead:
     )
 
 
+def _unreadable_reason(error: OSError) -> str:
+    """Why the log cannot be verified, in words (never read through a link or from a pipe)."""
+    if error.errno == errno.ELOOP:
+        return "the log is a symbolic link; only a regular file is read"
+    if error.errno == errno.EINVAL:
+        return "the log is not a regular file (a folder, a pipe or a device)"
+    return f"the log cannot be read ({error.strerror or error})"
+
+
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while building many acyclic records."""
@@ -191,36 +221,74 @@ def _parse_object(raw: bytes) -> dict[str, Any] | None:
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        # orjson is strict (UTF-8, 64-bit integers, no NaN); the standard parser decides.
+        # orjson is strict (UTF-8, 64-bit integers, no NaN); the standard parser decides, as
+        # strictly (NaN and Infinity are not JSON).
         try:
-            value = json.loads(raw.decode("utf-8"))
+            value = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
         except (UnicodeDecodeError, ValueError, RecursionError):
             return None
     return value if isinstance(value, dict) else None
 
 
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _has_duplicate_key(raw: bytes) -> bool:
+    """Whether any object in the line names a key twice (readers would disagree on its value)."""
+    duplicate = False
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal duplicate
+        table = dict(items)
+        duplicate = duplicate or len(table) != len(items)
+        return table
+
+    try:
+        json.loads(raw.decode("utf-8"), object_pairs_hook=pairs, parse_constant=_not_json)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return False  # such a line never parsed as a record in the first place
+    return duplicate
+
+
 def _hash_matches(record: dict[str, Any]) -> bool:
-    """True when ``hash`` is ``record_hash(record)``.
+    """True when ``hash`` is ``record_hash(record)``."""
+    return _canonical_length(record) is not None
+
+
+def _canonical_length(record: dict[str, Any]) -> int | None:
+    """The length of the record's canonical line when its ``hash`` matches, else None.
 
     orjson writes the same canonical bytes as ``canonical_json`` (sorted keys, no spaces, the
     same escapes, UTF-8) for every value but floats, about four times faster; a record holding a
     float or deeper nesting, anything orjson refuses, or a mismatch is decided by
-    ``canonical_json`` itself.
+    ``canonical_json`` itself. The length lets the caller see, without serializing again, that
+    a line holds more than its record (a key written twice).
     """
     body = dict(record)
     expected: object = body.pop("hash", None)
+    if not isinstance(expected, str):
+        return None
     if _orjson_safe(body):
         try:
             quick = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
         except orjson.JSONEncodeError:
             quick = b""
         if quick and hashlib.sha256(quick).hexdigest() == expected:
-            return True
+            return _with_hash_length(len(quick), len(orjson.dumps(expected)))
     try:
         canonical = canonical_json(body).encode("utf-8")
     except UnicodeEncodeError:
-        return False  # a lone surrogate ("\\ud800") has no UTF-8 form, so no hash to match
-    return hashlib.sha256(canonical).hexdigest() == expected
+        return None  # a lone surrogate ("\ud800") has no UTF-8 form, so no hash to match
+    if hashlib.sha256(canonical).hexdigest() != expected:
+        return None
+    return _with_hash_length(len(canonical), len(canonical_json(expected).encode("utf-8")))
+
+
+def _with_hash_length(body_length: int, hash_value_length: int) -> int:
+    """Length of a canonical object once ``"hash":<value>`` is added to a body of that length."""
+    member = len(b'"hash":') + hash_value_length
+    return body_length + member + (0 if body_length == 2 else 1)  # a comma unless body is {}
 
 
 _SCALARS = frozenset({str, int, bool, type(None)})
@@ -244,17 +312,19 @@ def _orjson_safe(body: dict[str, Any]) -> bool:
     return True
 
 
-def _verify(record: dict[str, Any] | None, number: int, previous: str) -> str | None:
+def _verify(record: dict[str, Any] | None, raw: bytes, number: int, previous: str) -> str | None:
     if record is None:
         return "the line is not a JSON object"
-    if record.get("seq") != number:
-        return (
-            f"seq is {record.get('seq')!r} on line {number} (records deleted, added or reordered)"
-        )
+    seq = record.get("seq")
+    if type(seq) is not int or seq != number:
+        return f"seq is {seq!r} on line {number} (records deleted, added or reordered)"
     if record.get("prev") != previous:
         return "prev does not match the previous record's hash"
-    if not _hash_matches(record):
+    length = _canonical_length(record)
+    if length is None:
         return "the record was edited after it was written (hash mismatch)"
+    if len(raw.strip()) > length and _has_duplicate_key(raw):
+        return "the record names a key twice (readers could disagree on its value)"
     return None
 
 
@@ -264,11 +334,13 @@ def _check_head(head_path: Path, records: list[dict[str, Any]]) -> tuple[int, st
     Returns the first bad seq and why, or None.
     """
     try:
-        head = json.loads(_read_small(head_path))
-        seq, digest = int(head["seq"]), str(head["hash"])
+        head = json.loads(_read_small(head_path), parse_constant=_not_json)
+        seq, digest = head["seq"], head["hash"]
     except FileNotFoundError:
         return None
-    except (ValueError, KeyError, TypeError, OSError):
+    except (ValueError, KeyError, TypeError, OSError, RecursionError):
+        seq, digest = None, None
+    if type(seq) is not int or seq < 1 or not isinstance(digest, str):
         return len(records) + 1, f"the head file {head_path.name} is unreadable"
     if seq > len(records):
         return (
@@ -424,6 +496,10 @@ class AuditLog:
         unknown = set(values) - set(RECORD_FIELDS)
         if unknown:
             raise ValueError(f"unknown audit fields: {sorted(unknown)}")
+        values = {
+            name: redact_secrets(value) if name in TEXT_FIELDS and isinstance(value, str) else value
+            for name, value in values.items()
+        }
         try:
             with _locked(self.lock_path):
                 state = _append_position(self.path)
@@ -474,7 +550,7 @@ class AuditLog:
         record.update(values)
         record.update(seq=seq + 1, ts=utc_stamp(now), event=event, actor=actor, prev=previous)
         record["hash"] = record_hash(record)
-        line = (canonical_json(record) + "\n").encode("utf-8")
+        line = (disk_json(record) + "\n").encode("utf-8")
         created = not self.path.exists()
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
         descriptor = os.open(self.path, flags, 0o600)

@@ -112,9 +112,10 @@ class Verdict:
 
     @property
     def workblock(self) -> str | None:
-        """The report's workblock id, when its fields parsed."""
+        """The report's workblock id, when its fields parsed; as recorded and shown, so a
+        credential used as an id (the report is BLOCKED then) is redacted."""
         report = self.parsed.report if self.parsed is not None else None
-        return report.workblock if report is not None else None
+        return redact_secrets(report.workblock) if report is not None else None
 
     @property
     def warnings(self) -> tuple[Finding, ...]:

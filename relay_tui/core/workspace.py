@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
@@ -305,6 +306,48 @@ class Workspace:
             except ValueError:
                 shown = absolute.as_posix()
         return printable_path(shown)
+
+
+#: fcntl commands of Linux that Python's fcntl module may not name.
+_F_SETLEASE = 1024
+_F_SETSIG = 10
+
+
+def open_for_writing(path: Path) -> bool | None:
+    """Whether some process holds ``path`` open for writing: True, False, or None (unknown).
+
+    Linux grants a read lease on a file only while nobody has it open for writing, so taking
+    one (and dropping it at once) answers without reading a byte. A writer that opens the file
+    in that instant waits for the release; the break signal is set to SIGURG, which is ignored
+    by default, so it can never stop this process. Elsewhere, or when the lease is refused for
+    another reason (not the file's owner, a file system without leases), the answer is None.
+    """
+    try:
+        import fcntl
+        import signal
+    except ImportError:
+        return None
+    if not hasattr(os, "O_NOFOLLOW") or not os.uname().sysname == "Linux":
+        return None
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        fcntl.fcntl(descriptor, getattr(fcntl, "F_SETSIG", _F_SETSIG), signal.SIGURG)
+        lease = getattr(fcntl, "F_SETLEASE", _F_SETLEASE)
+        try:
+            fcntl.fcntl(descriptor, lease, fcntl.F_RDLCK)
+        except OSError as error:
+            return True if error.errno in (errno.EAGAIN, errno.EBUSY) else None
+        fcntl.fcntl(descriptor, lease, fcntl.F_UNLCK)
+        return False
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
 
 
 def printable_path(text: str) -> str:

@@ -162,14 +162,19 @@ class ConfirmScreen(ModalScreen["RelayDecision | None"]):
         )
         if report is None:
             return path
+        from relay_tui.core.validate import redact_keeping_lines
+
+        # The title is untrusted report text: a credential in it is shown redacted, as in
+        # the report pane.
+        title = sanitize_line(redact_keeping_lines(report.title), 120)
         return Content("\n").join(
             [
                 path + Content.styled(f"  (version {report.report_version})", "$text-muted"),
                 Content.assemble(
                     ("workblock  ", "$text-muted"),
-                    (report.workblock, "bold"),
+                    (sanitize_line(verdict.workblock or "", 64), "bold"),
                     " — ",
-                    sanitize_line(report.title, 120),
+                    title,
                 ),
             ]
         )

@@ -76,11 +76,12 @@ class StatusBar(Horizontal):
         verdict = entry.verdict
         if verdict is None:
             return line + Content.styled(" · arriving…", "$text-muted")
+        from relay_tui.core.secrets import redact_secrets
         from relay_tui.core.validate import report_identity
 
         workblock, version = report_identity(verdict)
         if workblock is not None:
-            line += Content(f" · {sanitize_line(workblock, 64)} v{version}")
+            line += Content(f" · {sanitize_line(redact_secrets(workblock), 64)} v{version}")
         line += Content(" · current" if entry.current else " · superseded")
         if verdict.on_hold:
             line += Content.styled(" · ON HOLD", "bold $text-secondary")
