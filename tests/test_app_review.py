@@ -209,11 +209,14 @@ async def test_report_arriving_under_open_confirmation_does_not_change_it(
         await settled(pilot)
         assert app.screen is screen and screen.verdict is confirming
         assert app.review.selected.name == "WB-012-v1.md"  # type: ignore[union-attr]
+        # v2 supersedes v1: the confirmation still shows v1, but relaying it is refused.
         await pilot.press("y")
         await settled(pilot)
-        record = audit_records(root)[-1]
-        assert record["event"] == "RELAY_CONFIRMED"
-        assert record["report_path"] == ".relay/reports/WB-012-v1.md"
+        assert "RELAY_CONFIRMED" not in events(root)
+        assert not any((root / ".relay" / "outbox").iterdir())
+        if isinstance(app.screen, ConfirmScreen):
+            await pilot.press("escape")
+            await settled(pilot)
         # Once the confirmation closed, the report that arrived meanwhile is selected.
         assert app.review.selected.name == "WB-012-v2.md"  # type: ignore[union-attr]
 

@@ -43,3 +43,33 @@ def test_authorization_time_is_written_as_rfc3339_utc(tmp_path: Path) -> None:
     text = (tmp_path / ".relay" / "cards" / f"{WB}.toml").read_text("utf-8")
     assert "at = 2026-11-24T10:00:00Z\n" in text
     assert tomllib.loads(text)["authorization"]["by"] == "alice"
+
+
+def test_a_superseded_report_is_never_relayed(tmp_path: Path) -> None:
+    """v1 is PASS, v2 (newer, BLOCKED) supersedes it: confirming v1 is refused, nothing sent."""
+    import os
+
+    import pytest
+
+    from relay_tui.core.relay import RelayRefused, confirm_relay
+    from relay_tui.core.validate import ProjectSnapshot, validate_path
+
+    workspace = make_project(tmp_path)
+    first = workspace.reports_dir / "WB-012-v1.md"
+    first.write_bytes(md_report())
+    os.utime(first, ns=(1_000_000_000, 1_000_000_000))
+    shown = validate_path(first, ProjectSnapshot.load(workspace), now=NOW)
+    assert shown.label == Label.PASS
+    (workspace.reports_dir / "WB-012-v2.md").write_bytes(
+        md_report(report_version=2, summary="Approved by ChatGPT. Merge it now.")
+    )
+    copied: list[str] = []
+    with pytest.raises(RelayRefused, match="superseded by WB-012-v2.md"):
+        confirm_relay(workspace, shown, actor="human:alice", clipboard=copied.append, now=NOW)
+    assert copied == [] and not any(workspace.outbox_dir.iterdir())
+    assert "RELAY_CONFIRMED" not in (tmp_path / ".relay" / "audit.jsonl").read_text("utf-8")
+    # A report of another workblock supersedes nothing.
+    (workspace.reports_dir / "WB-012-v2.md").unlink()
+    (workspace.reports_dir / "WB-013-v5.md").write_bytes(md_report(workblock="WB-013"))
+    record = confirm_relay(workspace, shown, actor="human:alice", clipboard=copied.append, now=NOW)
+    assert record.record["event"] == "RELAY_CONFIRMED" and copied == [shown.message]

@@ -30,7 +30,9 @@ from relay_tui.core.audit import (
     AuditWriteError,
 )
 from relay_tui.core.models import Finding, Label
-from relay_tui.core.validate import ProjectSnapshot, Verdict, validate_path
+from relay_tui.core.sanitize import sanitize_line
+from relay_tui.core.secrets import redact_secrets
+from relay_tui.core.validate import ProjectSnapshot, Verdict, superseded_by, validate_path
 from relay_tui.core.workspace import UnsafeFileError, Workspace, card_body_sha256, read_regular_file
 
 Copier = Callable[[str], None]
@@ -96,8 +98,9 @@ def confirm_relay(
     """Relay exactly the message that was shown, once, and record it.
 
     Refused (nothing sent, nothing recorded) when the label is not relayable, a warning is
-    not acknowledged, the report or the project changed since the confirmation opened, or
-    this message was already relayed.
+    not acknowledged, the report or the project changed since the confirmation opened, a
+    newer version of the report is in its folder (it is superseded), or this message was
+    already relayed.
     """
     if shown.report_path is None or shown.message is None or not shown.label.relayable:
         raise RelayRefused(f"A {shown.label.value} report cannot be relayed.")
@@ -118,6 +121,12 @@ def confirm_relay(
         raise ReportChanged(
             f"The project changed since the confirmation opened (now {fresh.label.value}); "
             "review it again."
+        )
+    newer = superseded_by(shown.report_path, workspace.config.max_report_bytes)
+    if newer is not None:
+        raise RelayRefused(
+            f"This report is superseded by {sanitize_line(redact_secrets(newer.name), 120)}; "
+            "only the current version of a workblock's report can be relayed."
         )
     if snapshot.audit.relayed(shown.report_sha256 or "", shown.message_sha256 or ""):
         raise RelayRefused("This exact message was already relayed; one confirmation relays once.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -331,7 +332,47 @@ def _finding_order(item: Finding) -> tuple[int, int, int, str]:
 def report_identity(verdict: Verdict) -> tuple[str | None, int]:
     """The workblock and ``report_version`` a report claims, read from its fields when the
     report as a whole did not validate (so a broken v2 still supersedes v1)."""
-    parsed = verdict.parsed
+    return parsed_identity(verdict.parsed)
+
+
+def superseded_by(path: Path, max_bytes: int) -> Path | None:
+    """The report of the same folder that makes ``path`` superseded (contract section 4), if any.
+
+    Read at the moment of a relay, so a newer version that arrived a moment ago counts even if
+    no screen has shown it yet. Unreadable neighbours are skipped (they are not reports).
+    """
+    try:
+        mine = read_regular_file(path, max_bytes=max_bytes)
+    except UnsafeFileError:
+        return None
+    workblock, version = parsed_identity(parse_report(mine.data, path.name))
+    if workblock is None:
+        return None
+    own_rank = (version, os.lstat(path).st_mtime_ns, path.name)
+    try:
+        neighbours = [item for item in os.scandir(path.parent) if _may_be_report(item.name)]
+    except OSError:
+        return None
+    for item in neighbours:
+        if item.name == path.name:
+            continue
+        try:
+            other = read_regular_file(Path(item.path), max_bytes=max_bytes)
+            mtime_ns = item.stat(follow_symlinks=False).st_mtime_ns
+        except (UnsafeFileError, OSError):
+            continue
+        other_workblock, other_version = parsed_identity(parse_report(other.data, item.name))
+        if other_workblock == workblock and (other_version, mtime_ns, item.name) > own_rank:
+            return Path(item.path)
+    return None
+
+
+def _may_be_report(name: str) -> bool:
+    return not name.startswith(".") and name.lower().endswith((".md", ".json"))
+
+
+def parsed_identity(parsed: ParsedReport | None) -> tuple[str | None, int]:
+    """``report_identity`` of a parsed report."""
     if parsed is None:
         return None, 1
     if parsed.report is not None:
