@@ -5,6 +5,11 @@ before the catalogues were changed for it (fixes were made in general terms, nev
 sentence into a pattern). First scores: batch 1, 269/272 (98.9%); batch 2, 133/152 (87.5%);
 batch 3, 45/46 (97.8%). The score test prints precision and recall per family and the share of
 sentences labelled right (``pytest -s tests/test_wording.py``) and holds a high bar.
+
+tests/data/wording_heldout_1.toml is a set an independent tester wrote without seeing the
+catalogues (first score: 105/130 claims caught, 115/122 descriptions clean), and
+tests/data/wording_variants_1.toml the variants and near misses written while fixing it; each
+sentence is scored inside a report, as the CLI sees it, and the scores may not fall.
 """
 
 from __future__ import annotations
@@ -27,6 +32,10 @@ from relay_tui.core.rules.base import RuleContext
 from relay_tui.core.rules.injection import check_injection, injection_matcher
 
 DATA = Path(__file__).parent / "data" / "paraphrases.toml"
+WORDING_SETS = (
+    Path(__file__).parent / "data" / "wording_heldout_1.toml",
+    Path(__file__).parent / "data" / "wording_variants_1.toml",
+)
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 FAMILIES = ("AUTHORITY", "INJECTION")
 
@@ -109,10 +118,87 @@ def test_paraphrase_score() -> None:
         assert count["tp"] / max(1, count["tp"] + count["fn"]) >= 0.95, name
 
 
+# The least severity that counts as caught, per category of a wording set (None: a description,
+# nothing above info may be raised, not even a warning).
+WORDING_CATEGORIES: dict[str, Severity | None] = {
+    "authority": Severity.block,
+    "readiness": Severity.error,
+    "injection": Severity.block,
+    "benign": None,
+}
+# Caught (clean, for "benign") per category, at least: the level reached when the set was added.
+WORDING_FLOORS = {
+    "wording_heldout_1.toml": {"authority": 71, "readiness": 30, "injection": 40, "benign": 122},
+    "wording_variants_1.toml": {"authority": 86, "readiness": 35, "injection": 43, "benign": 162},
+}
+
+
+def in_report(sentence: str) -> str:
+    """A clean report whose Summary has ``sentence`` as a paragraph of its own."""
+    return (
+        '+++\nworkblock = "WB-900"\ntitle = "Add rate limiting to the login endpoint"\n'
+        'outcome = "completed"\nstate_revision = 7\n'
+        'files_changed = ["src/auth/limits.py", "tests/auth/test_limits.py"]\n+++\n\n'
+        "## Summary\n\nImplemented a sliding-window limiter for failed logins.\n\n"
+        f"{sentence}\n\n## Changes\n\n- `src/auth/limits.py`: new `SlidingWindowLimiter` class.\n\n"
+        "## Tests\n\n`pytest -q tests/auth`: 12 passed.\n"
+    )
+
+
+def load_wording_set(path: Path) -> dict[str, list[str]]:
+    """Category -> sentences (the four categories, plus ``known_*`` lists where present)."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {key: [str(sentence) for sentence in value] for key, value in data.items()}
+
+
+def wording_set_sentences() -> list[str]:
+    return [
+        sentence
+        for path in WORDING_SETS
+        for sentences in load_wording_set(path).values()
+        for sentence in sentences
+    ]
+
+
+@pytest.mark.parametrize("path", WORDING_SETS, ids=lambda path: path.stem)
+def test_wording_set_score(path: Path) -> None:
+    """Claims caught at their severity, descriptions left wholly alone, in a report."""
+    sets = load_wording_set(path)
+    floors = WORDING_FLOORS[path.name]
+    good: dict[str, int] = {}
+    lines: list[str] = []
+    false_positives: list[str] = []
+    for category, least in WORDING_CATEGORIES.items():
+        sentences = sets.get(category, [])
+        good[category] = 0
+        for sentence in sentences:
+            findings = wording_findings(in_report(sentence), name="WB-900-v1.md")
+            worst = max((item.severity for item in findings), default=Severity.info)
+            right = worst <= Severity.info if least is None else worst >= least
+            good[category] += right
+            if not right:
+                rules = ", ".join(f"{item.rule}/{item.severity.name}" for item in findings) or "-"
+                lines.append(f"  [{category}] got {worst.name} [{rules}] {sentence!r}")
+                if least is None:
+                    false_positives.append(sentence)
+        label = "clean" if least is None else "caught"
+        print(f"{path.stem} {category:<10} {label} {good[category]}/{len(sentences)}")
+    for known in ("known_misses", "known_false_positives"):
+        for sentence in sets.get(known, []):
+            findings = wording_findings(in_report(sentence), name="WB-900-v1.md")
+            print(f"  ({known}) {outcome(findings):<7} {sentence!r}")
+    if lines:
+        print("wrong:\n" + "\n".join(lines))
+    assert not false_positives, false_positives
+    for category, floor in floors.items():
+        assert good[category] >= floor, (category, good[category], floor)
+
+
 def test_the_triggers_miss_nothing_the_patterns_would_find() -> None:
     """The fast scan (near triggers) equals running every entry over the whole text."""
     matchers = [authority_matcher(), injection_matcher()]
     texts = [sentence for *_rest, sentence in load_paraphrases()]
+    texts += wording_set_sentences()
     texts += [
         example for matcher in matchers for entry in matcher.entries for example in entry.examples
     ]
@@ -566,6 +652,7 @@ def test_guards_let_through_every_start_where_an_entry_matches() -> None:
     """A guard reads the first characters of an entry's patterns; it must never refuse a
     start where the entry matches (else the probe would miss it)."""
     texts = [sentence for *_rest, sentence in load_paraphrases()]
+    texts += wording_set_sentences()
     rng = random.Random(3)
     texts += [_soup(rng, 40) for _ in range(100)]
     for matcher in (authority_matcher(), injection_matcher()):

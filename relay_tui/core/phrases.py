@@ -1437,7 +1437,9 @@ class Matcher:
             post = context.imperative_post_nouns
             return not (post and post.match(norm, end, inner_end))
         clause_start = _last_break(_CLAUSE_BREAKS, norm, inner_start, start)
-        words = norm[clause_start:end]
+        # Only the words before the match: a match may hold a negator of its own ("no blockers
+        # remaining for deployment", "can be merged without risk").
+        words = norm[clause_start:start]
         negators = context.claim_negators if kind == "claim" else context.readiness_negators
         if negators is not None and negators.search(words):
             return False
