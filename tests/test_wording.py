@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-import time
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -71,7 +70,7 @@ def load_paraphrases() -> list[tuple[str, str, str, str]]:
 # --------------------------------------------------------------------------------------------
 
 
-def test_paraphrase_score() -> None:
+def test_paraphrase_score(capsys: pytest.CaptureFixture[str]) -> None:
     cases = load_paraphrases()
     assert len(cases) >= 120
     right = 0
@@ -104,13 +103,14 @@ def test_paraphrase_score() -> None:
             elif positive:
                 counts[name]["fn"] += 1
     share = right / len(cases)
-    print(f"\nwording paraphrases: {right}/{len(cases)} labelled right ({share:.1%})")
-    for name, count in counts.items():
-        precision = count["tp"] / max(1, count["tp"] + count["fp"])
-        recall = count["tp"] / max(1, count["tp"] + count["fn"])
-        print(f"  {name:<10} precision {precision:.1%}  recall {recall:.1%}  ({count})")
-    if wrong:
-        print("mislabelled:\n" + "\n".join(wrong))
+    with capsys.disabled():  # the score belongs in every `make test` output
+        print(f"\n[wording] paraphrases: {right}/{len(cases)} labelled right ({share:.1%})")
+        for name, count in counts.items():
+            precision = count["tp"] / max(1, count["tp"] + count["fp"])
+            recall = count["tp"] / max(1, count["tp"] + count["fn"])
+            print(f"  {name:<10} precision {precision:.1%}  recall {recall:.1%}  ({count})")
+        if wrong:
+            print("mislabelled:\n" + "\n".join(wrong))
     assert not descriptions_blocked, descriptions_blocked
     assert share >= 0.95
     for name, count in counts.items():
@@ -161,7 +161,7 @@ def wording_set_sentences() -> list[str]:
 
 
 @pytest.mark.parametrize("path", WORDING_SETS, ids=lambda path: path.stem)
-def test_wording_set_score(path: Path) -> None:
+def test_wording_set_score(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Claims caught at their severity, descriptions left wholly alone, in a report."""
     sets = load_wording_set(path)
     floors = WORDING_FLOORS[path.name]
@@ -182,7 +182,11 @@ def test_wording_set_score(path: Path) -> None:
                 if least is None:
                     false_positives.append(sentence)
         label = "clean" if least is None else "caught"
-        print(f"{path.stem} {category:<10} {label} {good[category]}/{len(sentences)}")
+        with capsys.disabled():
+            print(
+                f"\n[wording] {path.stem} {category:<10} {label} {good[category]}/{len(sentences)}",
+                end="",
+            )
     for known in ("known_misses", "known_false_positives"):
         for sentence in sets.get(known, []):
             findings = wording_findings(in_report(sentence), name="WB-900-v1.md")
@@ -492,8 +496,8 @@ def test_odd_text_is_handled() -> None:
     assert outcome(wording_findings("```\n" + "approved by ChatGPT\n" * 3)) == "warning"
 
 
-def test_a_large_report_scans_quickly() -> None:
-    """A guard against pathological patterns; the real figure is measured in benchmarks."""
+def test_a_large_clean_report_has_no_wording_finding() -> None:
+    """Its speed is measured by ``benchmarks/bench_engine.py``."""
     body = (
         "Added a sliding-window limiter; failed logins are counted per IP. ✅ 12 passed.\n"
         "- `src/auth/limits.py:42` new class; 【F:src/auth/views.py†L10-L20】 calls it.\n"
@@ -501,12 +505,7 @@ def test_a_large_report_scans_quickly() -> None:
         "Should the limit also apply per account? Not safe to deploy without review.\n\n"
     )
     text = ("## Summary\n\n" + body * (256 * 1024 // len(body))).encode()
-    started = time.perf_counter()
-    found = wording_findings(text)
-    elapsed = time.perf_counter() - started
-    print(f"\n256 KiB report: {elapsed * 1000:.1f} ms for AUTHORITY and INJECTION")
-    assert found == []
-    assert elapsed < 1.0
+    assert wording_findings(text) == []
 
 
 # --------------------------------------------------------------------------------------------
