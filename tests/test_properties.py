@@ -585,9 +585,8 @@ def test_message_never_carries_a_hidden_character(
     data = target.render()
     verdict = validate_bytes(data, snapshot, now=NOW)
     assert_well_formed(verdict)
-    # A NUL byte marks the file as binary: ERROR, as hostile-inputs.md (5) asks; never relayable.
-    expected = {Label.BLOCKED, Label.ERROR} if b"\x00" in data else {Label.BLOCKED}
-    assert verdict.label in expected, verdict.findings
+    # A NUL byte marks the file as binary (STRUCTURE, the reason) and is a C0 control (HIDDEN).
+    assert verdict.label == Label.BLOCKED, verdict.findings
 
 
 # -- the label is monotone ---------------------------------------------------------------------

@@ -154,6 +154,7 @@ def parse_report(data: bytes, name: str = "report.md") -> ParsedReport:
                 raw_text.count("\n", 0, nul) + 1,
             )
         )
+        parsed.raw_text = raw_text  # not parsed further, but HIDDEN still marks each NUL (C0)
         return parsed
     parsed.raw_text = raw_text
     text = raw_text[1:] if raw_text.startswith("\ufeff") else raw_text
