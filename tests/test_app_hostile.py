@@ -604,7 +604,9 @@ async def test_real_pyperclip_without_a_backend_falls_back_to_osc52(
         assert record["destination"] == f"clipboard:osc52, outbox:.relay/outbox/{outbox.name}"
         assert record["note"] is None
         [relayed] = [toast for toast in toasts if toast.get("title") == "Relayed"]
-        assert "clipboard (osc52)" in relayed["message"] and outbox.name in relayed["message"]
+        # OSC 52 is only sent to the terminal: the toast says so, never "copied".
+        assert "sent to the terminal via OSC 52" in relayed["message"]
+        assert outbox.name in relayed["message"]
 
 
 async def test_a_credential_used_as_the_workblock_id_is_never_logged(tui_project_dir: Path) -> None:

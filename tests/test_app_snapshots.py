@@ -110,8 +110,10 @@ def test_small_terminal(
 ) -> None:
     """You should see, at 80x24, a narrower report list on the left, the report above the
     findings and the message (one-line sha256 ending in …, the size), the status lines cut
-    with … rather than wrapped; with c, the confirmation scrolled to the warning to tick,
-    its keys (y relay · esc cancel · x abort) kept in view above the dialog's footer."""
+    with … rather than wrapped; with c, the confirmation from its top without blank lines:
+    label, report, destinations with the outbox file name, the sha256, the size and the
+    warning to tick, its keys (y relay · esc cancel · x abort) kept in view above the
+    footer."""
     root = _project_with(tui_project_dir, "PASS_WITH_WARNING")
     assert snap_compare(make_app(root), terminal_size=(80, 24), run_before=_then(*keys))
 
@@ -119,15 +121,17 @@ def test_small_terminal(
 def test_confirmation_for_blocked_explains(
     snap_compare: SnapCompare, tui_project_dir: Path
 ) -> None:
-    """You should see the confirmation of a BLOCKED report saying nothing can be relayed and
-    that a new report is needed, with no hash, no destinations and no y."""
+    """You should see the confirmation of a BLOCKED report titled "Nothing to relay —
+    BLOCKED", saying first that nothing can be relayed and that a new report is needed, with
+    no hash, no destinations and no y."""
     root = _project_with(tui_project_dir, "BLOCKED")
     assert snap_compare(make_app(root), terminal_size=SIZE, run_before=_then("c"))
 
 
 def test_history(snap_compare: SnapCompare, tui_project_dir: Path) -> None:
     """You should see the audit log newest first (RELAY_ABORTED above CARD_AUTHORIZED), event
-    names verbatim, the green "Audit chain intact" banner and the newest record in detail."""
+    names verbatim, the green "Audit chain intact" banner, the line naming the workblock x
+    would hold (WB-012), and the newest record in detail."""
     root = _project_with(tui_project_dir, "PASS")
     hold(root)
     app = make_app(root)

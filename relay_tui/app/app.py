@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.content import Content
@@ -27,12 +27,13 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
+from relay_tui.app.screens.decision import DecisionScreen
 from relay_tui.app.screens.review import NARROW_COLUMNS, ReviewScreen
 from relay_tui.app.watcher import ReportCatalog, ReportEntry, ScanResult
 from relay_tui.core.sanitize import sanitize_line
 
 if TYPE_CHECKING:
-    from relay_tui.app.screens.confirm import RelayDecision
+    from relay_tui.app.screens.confirm import ConfirmScreen, RelayDecision
     from relay_tui.core.validate import ProjectSnapshot, Verdict
     from relay_tui.core.workspace import Workspace
 
@@ -247,6 +248,8 @@ class RelayApp(App[int]):
         self.set_timer(message.delay + 0.005, self.request_scan)
 
     def on_relay_app_reports_scanned(self, message: RelayApp.ReportsScanned) -> None:
+        from relay_tui.app.screens.history import HistoryScreen
+
         result = message.result
         self.scan = result
         try:
@@ -259,6 +262,8 @@ class RelayApp(App[int]):
                 self.set_keymap(self._keymap)
             if self.review is not None:
                 self.review.show_scan(result)
+            if isinstance(self.screen, HistoryScreen):
+                self.screen.show_abort_target()
             if result.arrived and self._bell_wanted(result.snapshot):
                 self.bells_rung += 1
                 self.bell()
@@ -329,6 +334,20 @@ class RelayApp(App[int]):
         if self.review is not None:
             self.review.refresh_view()
 
+    def on_key(self, event: events.Key) -> None:
+        """Drop a dialog's decision key (``y``) that was typed before the dialog was painted.
+
+        Every key that no widget consumed bubbles up to here; Textual's ``App._on_key`` runs
+        right after this handler and looks up the key's non-priority binding on the screen
+        in front *now*. A ``y`` sent in one burst with the ``c`` that opens a confirmation
+        was read while the review screen was in front, so only here does it meet the
+        dialog's binding; ``prevent_default`` keeps ``App._on_key`` from running it.
+        """
+        screen = self.screen
+        if isinstance(screen, DecisionScreen) and screen.typed_ahead(event):
+            event.prevent_default()
+            event.stop()
+
     # --- actions -----------------------------------------------------------------------------
 
     def _workspace(self) -> Workspace | None:
@@ -361,26 +380,14 @@ class RelayApp(App[int]):
                 break
             self.workers.cancel_node(dialog)
             dialog.dismiss(None)
-        verdict: Verdict | None
-        if confirming is not None:
-            verdict = confirming.verdict
-        else:
-            entry = self._selected()
-            verdict = entry.verdict if entry is not None else None
         workspace = self._workspace()
         if workspace is None:
             self.notify("Nothing to abort: this folder holds no .relay/.", markup=False)
             return
         from relay_tui.core.audit import AuditWriteError
         from relay_tui.core.relay import abort_relay
-        from relay_tui.core.validate import report_identity
 
-        workblock = report_identity(verdict)[0] if verdict is not None else None
-        note = None
-        if workblock is None:
-            state = self.scan.snapshot.state if self.scan and self.scan.snapshot else None
-            workblock = (state.active_workblock or None) if state is not None else None
-            note = "no report selected; the active workblock was held" if workblock else None
+        verdict, workblock, note = self.abort_target(confirming)
         try:
             record = abort_relay(
                 workspace,
@@ -411,6 +418,28 @@ class RelayApp(App[int]):
             self.screen.load()
         self.request_scan(force=True)
 
+    def abort_target(
+        self, confirming: ConfirmScreen | None = None
+    ) -> tuple[Verdict | None, str | None, str | None]:
+        """What ``x`` would abort now: (the verdict, the workblock to hold, a note for the
+        record). The report being confirmed, else the one selected on the review screen, else
+        the state's active workblock (noted as such), else no workblock."""
+        from relay_tui.core.validate import report_identity
+
+        verdict: Verdict | None
+        if confirming is not None:
+            verdict = confirming.verdict
+        else:
+            entry = self._selected()
+            verdict = entry.verdict if entry is not None else None
+        workblock = report_identity(verdict)[0] if verdict is not None else None
+        note = None
+        if workblock is None:
+            state = self.scan.snapshot.state if self.scan and self.scan.snapshot else None
+            workblock = (state.active_workblock or None) if state is not None else None
+            note = "no report selected; the active workblock was held" if workblock else None
+        return verdict, workblock, note
+
     def action_history(self) -> None:
         """Open the audit log (not from inside a dialog: close or abort it first)."""
         from relay_tui.app.screens.history import HistoryScreen
@@ -423,6 +452,10 @@ class RelayApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "history" and (not self.has_project or self.confirmation_open):
+            return False
+        if action == "abort" and not self.has_project:
+            # Nothing to abort without .relay/: not offered in the footer. The no-project
+            # screen's own hidden x says so when pressed.
             return False
         return True
 
@@ -449,15 +482,18 @@ class RelayApp(App[int]):
             destinations=list(snapshot.config.destinations),
             outbox_folder=sanitize_line(outbox, 120),
         )
-        self.push_screen(screen, callback=self.relay)
+        self.push_screen(screen)
 
-    def relay(self, decision: RelayDecision | None) -> None:
-        """The human pressed y: the core re-reads, re-hashes, delivers and records (or refuses)."""
-        if decision is None:
-            return
+    def relay(self, decision: RelayDecision) -> str | None:
+        """The human pressed y: the core re-reads, re-hashes, delivers and records (or refuses).
+
+        Returns why the core refused (nothing was sent or recorded; the confirmation shows it
+        and stays open), or None when the confirmation should close: relayed, or a failure
+        this method already reported.
+        """
         workspace = self._workspace()
         if workspace is None:
-            return
+            return "The project folder can no longer be read. Nothing was relayed."
         from relay_tui.core.audit import AuditWriteError
         from relay_tui.core.relay import RelayRefused, ReportChanged, confirm_relay
 
@@ -474,15 +510,8 @@ class RelayApp(App[int]):
             )
         except ReportChanged as error:
             self.bell()
-            self.notify(
-                sanitize_line(str(error), 300) + " Nothing was relayed.",
-                title="Relay refused",
-                severity="error",
-                markup=False,
-                timeout=10,
-            )
             self.request_scan(force=True, forget=verdict.report_path)
-            return
+            return sanitize_line(str(error), 300) + " Nothing was relayed."
         except AuditWriteError as error:
             # The core delivered, then could not record: it takes the outbox file back, but
             # the clipboard already holds the message. Overwrite it, so nothing unrecorded is
@@ -498,18 +527,11 @@ class RelayApp(App[int]):
                 timeout=15,
             )
             self.request_scan(force=True)
-            return
+            return None
         except RelayRefused as error:
             self.bell()
-            self.notify(
-                sanitize_line(str(error), 300) + " Nothing was recorded as relayed.",
-                title="Relay refused",
-                severity="error",
-                markup=False,
-                timeout=10,
-            )
             self.request_scan(force=True)
-            return
+            return sanitize_line(str(error), 300) + " Nothing was relayed or recorded."
         except Exception as error:  # noqa: BLE001 - never crash on a decision; say what happened
             self.bell()
             self.notify(
@@ -521,15 +543,12 @@ class RelayApp(App[int]):
                 timeout=15,
             )
             self.request_scan(force=True)
-            return
-        done = ", ".join(
-            f"{name} ({sanitize_line(how, 120)})" for name, how in outcome.delivered.items()
-        )
+            return None
         self.notify(
-            f"Relayed to {done}; RELAY_CONFIRMED, seq {outcome.record['seq']}.",
+            self._relayed_text(outcome.delivered, verdict.message or "", outcome.record["seq"]),
             title="Relayed",
             markup=False,
-            timeout=8,
+            timeout=15 if outcome.delivered.get("clipboard") == "osc52" else 8,
         )
         if outcome.failed:
             failed = "; ".join(
@@ -537,6 +556,30 @@ class RelayApp(App[int]):
             )
             self.notify(f"Not delivered: {failed}", severity="warning", markup=False, timeout=10)
         self.request_scan(force=True)
+        return None
+
+    def _relayed_text(self, delivered: dict[str, str], message: str, seq: object) -> str:
+        """What went where, in words: OSC 52 is only *sent* to the terminal; nothing here can
+        tell whether the terminal put it on a clipboard, so the human is asked to check."""
+        parts = []
+        for name, how in delivered.items():
+            if name == "clipboard" and how == "osc52":
+                checksum = message.rstrip("\n").rpartition("\n")[2]
+                why = (
+                    "no system clipboard is used (RELAY_TUI_CLIPBOARD=osc52)"
+                    if self.clipboard_copier is None
+                    else "no system clipboard was found"
+                )
+                parts.append(
+                    f"clipboard: sent to the terminal via OSC 52 ({why}). This cannot be "
+                    "verified: paste it and compare its last line with "
+                    f"{sanitize_line(checksum, 40)}"
+                )
+            elif name == "clipboard" and how == "pyperclip":
+                parts.append("clipboard: copied to the system clipboard")
+            else:
+                parts.append(f"{name}: {sanitize_line(how, 120)}")
+        return f"RELAY_CONFIRMED, seq {seq}. " + "; ".join(parts) + "."
 
     def _take_back_clipboard(self) -> None:
         """Replace a message that was copied but not recorded, wherever it may have gone."""
@@ -649,7 +692,10 @@ class RelayApp(App[int]):
                     markup=False,
                 )
             else:
-                self.notify(f"{workblock} is not on hold.", markup=False)
+                self.notify(
+                    f"{sanitize_line(workblock, 64)} is not on hold; nothing to release.",
+                    markup=False,
+                )
             return
         body = Content(
             f"Releasing records HOLD_RELEASED for {workblock} as {sanitize_line(self.actor, 80)}. "

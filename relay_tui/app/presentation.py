@@ -59,9 +59,18 @@ WHY_NOT_RELAYABLE: dict[str, str] = {
 AUTHORIZATION_RULES = frozenset({"CARD-003", "CARD-004", "CARD-005", "CARD-006"})
 
 
-def why_not_relayable(verdict: Verdict) -> str:
-    """Why nothing can be relayed from ``verdict``, and what the human can do about it."""
+def why_not_relayable(verdict: Verdict, superseded_by: str | None = None) -> str:
+    """Why nothing can be relayed from ``verdict``, and what the human can do about it.
+
+    ``superseded_by`` names the newer version of the report when there is one: the advice is
+    then to review that version, not to ask Codex for a new one.
+    """
     label = verdict.label.value
+    if superseded_by is not None and label in ("BLOCKED", "ERROR"):
+        return (
+            f"Nothing can be relayed: this version is {label}, and a newer version exists "
+            f"({superseded_by}). Review the current version instead."
+        )
     blocks = [item for item in verdict.findings if item.severity.name == "block"]
     card = [item for item in blocks if item.rule in AUTHORIZATION_RULES]
     if label == "BLOCKED" and card and len(card) == len(blocks):
@@ -73,6 +82,38 @@ def why_not_relayable(verdict: Verdict) -> str:
     if label == "BLOCKED" and card:
         why += " The card is not authorized as it stands either (a)."
     return why
+
+
+def nothing_to_relay(
+    verdict: Verdict,
+    *,
+    current: bool = True,
+    superseded_by: str | None = None,
+    relayed: bool = False,
+) -> tuple[str, str] | None:
+    """Why a confirmation of ``verdict`` can relay nothing: (a few words for its title, the
+    explanation), or None when it can relay. ``superseded_by`` is the sanitized name of the
+    current version when the report is not current; ``relayed``: this exact message was
+    already relayed."""
+    label = verdict.label.value
+    relayable = verdict.message is not None and verdict.label.relayable
+    if not current:
+        newer = superseded_by or "a newer version of this workblock's report"
+        why = (
+            f"This report is superseded by {newer}. Only the current version of a "
+            "workblock's report can be relayed: close this (esc) and review the current version."
+        )
+        if not relayable:
+            why += f" This version is {label} as well."
+        return "superseded", why
+    if not relayable:
+        return label, why_not_relayable(verdict)
+    if relayed:
+        return "already relayed", (
+            "This exact message was already relayed; one confirmation relays once. "
+            "There is nothing more to relay from this report."
+        )
+    return None
 
 
 ARRIVING_TEXT = "This report is still being written; it is validated once it is complete."

@@ -69,11 +69,18 @@ class ReportEntry:
     """False when a higher ``report_version`` (or a newer file) of its workblock exists."""
     relayed: bool = False
     """A human already relayed exactly this report's message."""
+    superseded_by: Path | None = None
+    """The current report of the same workblock, when this one is not current."""
 
     @property
     def label(self) -> str | None:
         """The label's name, or None while arriving."""
         return self.verdict.label.value if self.verdict is not None else None
+
+    @property
+    def superseded_name(self) -> str | None:
+        """The file name of the report that supersedes this one, fit for the screen."""
+        return display_name(self.superseded_by) if self.superseded_by is not None else None
 
 
 @dataclass(frozen=True)
@@ -159,7 +166,7 @@ class ReportCatalog:
 
     def _scan(self) -> ScanResult:
         from relay_tui.core.relay import record_blocked
-        from relay_tui.core.validate import ProjectSnapshot, current_reports
+        from relay_tui.core.validate import ProjectSnapshot, current_reports, report_identity
         from relay_tui.core.workspace import Workspace, WorkspaceError, open_for_writing
 
         fingerprint = _project_fingerprint(self.root)
@@ -237,6 +244,12 @@ class ReportCatalog:
 
         validated = [(path, known.verdict, known.key[1]) for path, known in self._known.items()]
         current = current_reports(validated)
+        # Which file supersedes each superseded report (its workblock's current one).
+        current_of: dict[str, Path] = {}
+        for path in current:
+            workblock = report_identity(self._known[path].verdict)[0]
+            if workblock is not None:
+                current_of[workblock] = path
         entries: list[ReportEntry] = []
         for path, known in self._known.items():
             verdict = known.verdict
@@ -253,6 +266,9 @@ class ReportCatalog:
                     verdict=verdict,
                     current=path in current,
                     relayed=relayed,
+                    superseded_by=None
+                    if path in current
+                    else current_of.get(report_identity(verdict)[0] or ""),
                 )
             )
         for path, mtime_ns in pending.items():
@@ -275,8 +291,19 @@ def _same(one: ScanResult, other: ScanResult) -> bool:
         and one.snapshot is other.snapshot
         and not one.arrived
         and not one.notes
-        and [(e.path, e.verdict is None, e.current, e.relayed, e.mtime_ns) for e in one.entries]
-        == [(e.path, e.verdict is None, e.current, e.relayed, e.mtime_ns) for e in other.entries]
+        and [_shown(entry) for entry in one.entries] == [_shown(entry) for entry in other.entries]
+    )
+
+
+def _shown(entry: ReportEntry) -> tuple[object, ...]:
+    """What of an entry the screen shows, apart from its verdict."""
+    return (
+        entry.path,
+        entry.verdict is None,
+        entry.current,
+        entry.relayed,
+        entry.mtime_ns,
+        entry.superseded_by,
     )
 
 

@@ -6,12 +6,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
+from relay_tui.app.screens.decision import DecisionScreen
 
-class AskScreen(ModalScreen[bool]):
-    """Shows what the action would do; ``y`` does it, ``n`` or escape does not."""
+
+class AskScreen(DecisionScreen[bool]):
+    """Shows what the action would do; ``y`` does it, ``n`` or escape does not. A ``y`` typed
+    before the question was on screen is dropped (``DecisionScreen``)."""
+
+    DECISION_ACTIONS = frozenset({"answer(True)"})
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", tooltip="Do it, as a human decision", id="ask-yes"),
@@ -32,10 +36,17 @@ class AskScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         # Scrolls when the terminal is short; the keys stay in view at its foot.
         with VerticalScroll(id="ask-dialog"):
-            yield Static(Content.styled("y yes · n / esc no", "$text-muted"), id="ask-hints")
+            yield Static(self._hints(), id="ask-hints")
             yield Static(Content.styled(self.title_text, "bold"), id="ask-title")
             yield Static(self.body, id="ask-body")
         yield Footer()
+
+    def _hints(self) -> Content:
+        line = Content.styled("y yes · n / esc no", "$text-muted")
+        return line if self.notice is None else Content("\n").join([self.notice, line])
+
+    def show_hints(self) -> None:
+        self.query_one("#ask-hints", Static).update(self._hints())
 
     def action_answer(self, answer: bool) -> None:
         """Close with the human's answer."""

@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Footer, Static
 
-from relay_tui.app.presentation import LABEL_STYLES, estimate_tokens, why_not_relayable
+from relay_tui.app.presentation import LABEL_STYLES, estimate_tokens, nothing_to_relay
+from relay_tui.app.screens.decision import DecisionScreen
 from relay_tui.core.sanitize import sanitize, sanitize_line
 
 if TYPE_CHECKING:
+    from relay_tui.app.app import RelayApp
     from relay_tui.app.watcher import ReportEntry
     from relay_tui.core.models import Finding
     from relay_tui.core.validate import Verdict
@@ -48,8 +49,17 @@ def _acknowledge_bindings() -> list[Binding]:
     ]
 
 
-class ConfirmScreen(ModalScreen["RelayDecision | None"]):
-    """What exactly would be relayed, where to, and what the human must acknowledge first."""
+class ConfirmScreen(DecisionScreen[None]):
+    """What exactly would be relayed, where to, and what the human must acknowledge first.
+
+    ``y`` hands the decision to the app, which relays through the core; the dialog closes when
+    the relay went through (or failed in a way the app reports), and stays open showing the
+    refusal, without ``y``, when the core refused. A ``y`` typed before the dialog was on
+    screen is dropped (``DecisionScreen``).
+    """
+
+    DECISION_ACTIONS = frozenset({"relay"})
+    app: RelayApp
 
     BINDINGS = [
         Binding(
@@ -82,14 +92,21 @@ class ConfirmScreen(ModalScreen["RelayDecision | None"]):
         self.verdict: Verdict = entry.verdict
         self.destinations = destinations
         self.outbox_folder = outbox_folder
-        self.warnings: tuple[Finding, ...] = (
-            self.verdict.warnings if self.verdict.message is not None else ()
+        self.obstacle = nothing_to_relay(
+            self.verdict,
+            current=entry.current,
+            superseded_by=entry.superseded_name,
+            relayed=entry.relayed,
         )
+        """(a few words, why) when nothing can be relayed from this report; else None."""
+        self.refusal: str | None = None
+        """Why the core refused the relay (sanitized), once ``y`` was pressed."""
+        self.warnings: tuple[Finding, ...] = self.verdict.warnings if self.obstacle is None else ()
 
     @property
     def relayable(self) -> bool:
-        """True when the verdict carries a message a human may relay."""
-        return self.verdict.message is not None and self.verdict.label.relayable
+        """True while ``y`` can relay: a relayable, current message not relayed or refused yet."""
+        return self.obstacle is None and self.refusal is None
 
     def compose(self) -> ComposeResult:
         # The dialog scrolls when the terminal is short; the keys stay in view at its foot.
@@ -99,35 +116,18 @@ class ConfirmScreen(ModalScreen["RelayDecision | None"]):
 
     def _dialog(self) -> ComposeResult:
         verdict = self.verdict
-        label = verdict.label.value
-        hints = "y relay · esc cancel · x abort (nothing is relayed; the workblock is held)"
-        if not self.relayable:
-            hints = "esc close · x abort (nothing is relayed; the workblock is held)"
-        yield Static(Content.styled(hints, "$text-muted"), id="confirm-hints")
-        yield Static(
-            Content.assemble(
-                ("Confirm relay  ", "bold"),
-                (f" {label} ", LABEL_STYLES.get(label, "bold")),
-            ),
-            id="confirm-title",
-        )
-        yield Static(self._report_lines(), id="confirm-report")
-        if not self.relayable:
-            why = why_not_relayable(verdict)
-            yield Static(Content.styled(why, "bold"), id="confirm-why")
+        yield Static(self._hints(), id="confirm-hints")
+        yield Static(self._title(), id="confirm-title")
+        if self.obstacle is not None:
+            # Why nothing can be relayed comes first; no destinations, no hash to compare.
+            yield Static(Content.styled(self.obstacle[1], "bold"), id="confirm-why")
+            yield Static(self._report_lines(), id="confirm-report")
             return
+        yield Static(self._report_lines(), id="confirm-report")
         yield Static(self._destination_lines(), id="confirm-destinations")
         yield Static(Content.styled("message sha256", "$text-muted"), classes="confirm-caption")
         yield Static(Content(verdict.message_sha256 or ""), id="confirm-sha")
         yield Static(self._size_line(), id="confirm-size")
-        if self.entry.relayed:
-            yield Static(
-                Content.styled(
-                    "This exact message was already relayed; one confirmation relays once.",
-                    "bold $text-warning",
-                ),
-                id="confirm-relayed",
-            )
         if self.warnings:
             yield Static(
                 Content.styled(
@@ -144,6 +144,31 @@ class ConfirmScreen(ModalScreen["RelayDecision | None"]):
                         Content(sanitize(warning.message, 600)), classes="confirm-warning-text"
                     )
 
+    def _title(self) -> Content:
+        """The title says "Confirm relay" only when something can be relayed; else what
+        stands in the way."""
+        label = self.verdict.label.value
+        chip = Content.styled(f" {label} ", LABEL_STYLES.get(label, "bold"))
+        if self.refusal is not None:
+            heading = "Relay refused — nothing was relayed  "
+        elif self.obstacle is not None and self.obstacle[0] == label:
+            return Content.styled("Nothing to relay — ", "bold") + chip
+        elif self.obstacle is not None:
+            heading = f"Nothing to relay — {self.obstacle[0]}  "
+        else:
+            heading = "Confirm relay  "
+        return Content.styled(heading, "bold") + chip
+
+    def _hints(self) -> Content:
+        keys = "esc close · x abort (relays nothing, holds the workblock)"
+        if self.relayable:
+            keys = "y relay · esc cancel · x abort (relays nothing, holds the workblock)"
+        line = Content.styled(keys, "$text-muted")
+        return line if self.notice is None else Content("\n").join([self.notice, line])
+
+    def show_hints(self) -> None:
+        self.query_one("#confirm-hints", Static).update(self._hints())
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """No "y Relay" in the footer when nothing can be relayed (the dialog says why)."""
         if action == "relay":
@@ -152,7 +177,10 @@ class ConfirmScreen(ModalScreen["RelayDecision | None"]):
 
     def on_mount(self) -> None:
         if self.warnings:
-            self.query_one("#ack-0", Checkbox).focus()
+            # Focus the first box without scrolling to it: in a short terminal the label,
+            # the destinations and the hash above it stay in view.
+            self.query_one("#ack-0", Checkbox).focus(scroll_visible=False)
+        self.query_one("#confirm-dialog", VerticalScroll).scroll_home(animate=False)
 
     def _report_lines(self) -> Content:
         verdict = self.verdict
@@ -186,7 +214,7 @@ class ConfirmScreen(ModalScreen["RelayDecision | None"]):
             lines.append(Content.assemble("  • ", (f"{sanitize_line(name, 40):<10}", "bold"), text))
             if name == "outbox" and self.verdict.suggested_filename:
                 where = f"{self.outbox_folder}/{self.verdict.suggested_filename}"
-                lines.append(Content("    " + " " * 10 + where))
+                lines.append(Content("      " + where))
         return Content("\n").join(lines)
 
     def _size_line(self) -> Content:
@@ -222,24 +250,30 @@ class ConfirmScreen(ModalScreen["RelayDecision | None"]):
             box.focus()
 
     def action_relay(self) -> None:
-        """Hand the decision to the app, which relays through the core (or explains why not)."""
+        """Hand the decision to the app, which relays through the core (or says why not)."""
         if not self.relayable:
             self.app.bell()
-            self.notify(
-                "Nothing can be relayed from this report.", severity="warning", markup=False
-            )
+            self.say("Nothing can be relayed from this dialog.", "bold $text-error")
             return
         missing = len(self.warnings) - len(self.acknowledged)
         if missing:
             self.app.bell()
-            self.notify(
+            self.say(
                 f"Acknowledge each warning first: {missing} of {len(self.warnings)} "
                 "not yet ticked.",
-                severity="warning",
-                markup=False,
+                "bold $text-warning",
             )
             return
-        self.dismiss(RelayDecision(self.verdict, self.acknowledged))
+        refusal = self.app.relay(RelayDecision(self.verdict, self.acknowledged))
+        if refusal is None:
+            self.dismiss(None)
+            return
+        # Refused by the core: nothing was sent or recorded. Say why here, where the human is
+        # looking (a toast would cover this dialog's keys), and take y away.
+        self.refusal = refusal
+        self.query_one("#confirm-title", Static).update(self._title())
+        self.say(refusal, "bold $text-error")
+        self.refresh_bindings()
 
     def action_cancel(self) -> None:
         """Close without relaying or recording anything."""

@@ -21,6 +21,7 @@ from relay_tui.core.audit import RECORD_FIELDS
 from relay_tui.core.sanitize import sanitize, sanitize_line
 
 if TYPE_CHECKING:
+    from relay_tui.app.app import RelayApp
     from relay_tui.core.audit import AuditRead
 
 COLUMNS = ("seq", "time (UTC)", "event", "actor", "workblock", "status")
@@ -29,6 +30,8 @@ DETAIL_FIELDS = (*RECORD_FIELDS, "hash")
 
 class HistoryScreen(Screen[None]):
     """Every record of ``.relay/audit.jsonl``; records after the first bad one are marked."""
+
+    app: RelayApp
 
     BINDINGS = [
         Binding(
@@ -63,6 +66,7 @@ class HistoryScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Reading the audit log…"), id="history-banner")
+        yield Static(Content(""), id="history-target")
         with Vertical(id="history-body"):
             table: DataTable[Text] = DataTable(
                 id="history-table", cursor_type="row", zebra_stripes=True
@@ -79,7 +83,35 @@ class HistoryScreen(Screen[None]):
         for column in COLUMNS:
             table.add_column(column, key=column)
         table.focus()
+        self.show_abort_target()
         self.load()
+
+    def show_abort_target(self) -> None:
+        """Say which workblock ``x`` holds from here: the review screen's selection, which
+        this screen does not show (kept up to date as reports arrive)."""
+        from relay_tui.core.secrets import redact_secrets
+
+        _, workblock, note = self.app.abort_target()
+        if workblock is None:
+            text = Content.assemble(
+                ("x", "bold"),
+                " abort records RELAY_ABORTED but holds no workblock: no report is selected "
+                "and the state names no active workblock.",
+            )
+        else:
+            shown = sanitize_line(redact_secrets(workblock), 64)
+            whose = (
+                "the state's active workblock; no report is selected"
+                if note
+                else "the report selected on the review screen"
+            )
+            text = Content.assemble(
+                ("x", "bold"),
+                " abort holds ",
+                (shown, "bold"),
+                f" ({whose}) and relays nothing.",
+            )
+        self.query_one("#history-target", Static).update(text)
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False)
     def load(self) -> None:

@@ -26,6 +26,15 @@ class NoProjectScreen(Screen[None]):
             tooltip="Run relay-tui init here: writes a .relay/ skeleton, changes nothing else",
             id="init-project",
         ),
+        # The app's abort is not offered here (nothing to abort); its key still answers.
+        Binding(
+            "x,ctrl+x",
+            "nothing_to_abort",
+            "Abort",
+            show=False,
+            tooltip="There is nothing to abort without a .relay/ folder",
+            id="no-project-abort",
+        ),
     ]
 
     def __init__(self, project: Path) -> None:
@@ -54,6 +63,10 @@ class NoProjectScreen(Screen[None]):
                 id="no-project-body",
             )
         yield Footer()
+
+    def action_nothing_to_abort(self) -> None:
+        """Say why x does nothing here."""
+        self.notify("Nothing to abort: this folder holds no .relay/.", markup=False)
 
     def action_init(self) -> None:
         """Write the skeleton (existing files are left byte-identical) and open the review."""

@@ -155,6 +155,7 @@ class ReviewScreen(Screen[None]):
             entry=entry,
             now=self.app.clock(),
             problem=problem or self.app.problem,
+            loading=scan is None,
         )
         verdict = entry.verdict if entry is not None else None
         key = (
@@ -165,19 +166,13 @@ class ReviewScreen(Screen[None]):
             verdict.label if verdict else None,
             verdict.findings if verdict else None,
             verdict.message_sha256 if verdict else None,
+            entry.superseded_by if entry is not None else None,
         )
         if key == self._shown_key:
             return
         self._shown_key = key
         self._paint(entry)
         self.refresh_bindings()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Grey out "Release hold" unless the selected report is on hold."""
-        if action == "release_hold":
-            entry = self.entry
-            return True if entry is not None and entry.verdict and entry.verdict.on_hold else None
-        return True
 
     def _paint(self, entry: ReportEntry | None) -> None:
         report = self.query_one(ReportView)
@@ -209,7 +204,7 @@ class ReviewScreen(Screen[None]):
                 note = verdict.unreadable or "The file was not read (see the findings)."
                 report.show_text(note, digest, numbered=False)
             findings.show(verdict.findings)
-            message.show(verdict)
+            message.show(verdict, superseded_by=None if entry.current else entry.superseded_name)
         painted = (entry.path if entry else None, verdict)
         self.call_after_refresh(self._painted, painted)
 

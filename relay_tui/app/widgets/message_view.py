@@ -27,8 +27,11 @@ class MessageView(Vertical):
             yield Static(Content(""), id="message-outbox")
         yield LineView(id="message-body")
 
-    def show(self, verdict: Verdict | None, *, arriving: bool = False) -> None:
-        """Show the prepared message of ``verdict``, or why there is none."""
+    def show(
+        self, verdict: Verdict | None, *, arriving: bool = False, superseded_by: str | None = None
+    ) -> None:
+        """Show the prepared message of ``verdict``, or why there is none (``superseded_by``:
+        the name of the report's current version, when it is superseded)."""
         header = self.query_one("#message-header", Static)
         body = self.query_one("#message-body", LineView)
         message = verdict.message if verdict is not None else None
@@ -38,7 +41,7 @@ class MessageView(Vertical):
             elif verdict is None:
                 text = "No report selected."
             else:
-                text = why_not_relayable(verdict)
+                text = why_not_relayable(verdict, superseded_by)
             header.update(Content.styled(text, "bold"))
             self.set_class(True, "-nothing")
             body.show_text("", "")

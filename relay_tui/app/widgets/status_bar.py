@@ -23,7 +23,7 @@ class StatusBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(Content("relay-tui · reading the project…"), id="status-info")
-        yield Static(Content("…"), id="status-label", classes="-none")
+        yield Static(Content("loading…"), id="status-label", classes="-none")
 
     def show(
         self,
@@ -33,10 +33,28 @@ class StatusBar(Horizontal):
         entry: ReportEntry | None,
         now: dt.datetime,
         problem: str | None = None,
+        loading: bool = False,
     ) -> None:
-        """Render the project line, the report line, any problem, and the label box."""
+        """Render the project line, the report line, any problem, and the label box.
+
+        ``loading``: the first scan has not arrived yet, so nothing is known about the state
+        or the reports (not "no state file", not "no report").
+        """
         project = Content.assemble(("relay-tui", "bold"), " · project ", (project_name, "bold"))
         state = snapshot.state if snapshot is not None else None
+        if loading:
+            lines = [
+                project + Content.styled(" · reading the project…", "$text-muted"),
+                Content.styled("Reading the reports folder…", "$text-muted"),
+            ]
+            if problem:
+                lines.append(Content.styled("⚠ " + sanitize_line(problem, 300), "bold $text-error"))
+            self.query_one("#status-info", Static).update(Content("\n").join(lines))
+            box = self.query_one("#status-label", Static)
+            box.update(Content("loading…"))
+            box.remove_class(*ALL_LABEL_CLASSES)
+            box.add_class(label_class(None))
+            return
         if snapshot is not None and snapshot.state_error is not None:
             project += Content.styled(" · state file unreadable", "bold $text-error")
         elif state is None:
