@@ -46,6 +46,11 @@ class TextSegment:
     text: str
     first_line: int
     where: str
+    first_column: int = 1
+    """Column (1-based) of the segment's first character on ``first_line``."""
+    verbatim: bool = False
+    """The same characters stand in the file's text (a front matter value written plainly);
+    rules that scan the whole text already saw them there."""
 
 
 @dataclass(frozen=True)
@@ -233,14 +238,49 @@ def _parse_markdown(parsed: ParsedReport, text: str) -> None:
         key = re.match(r"\s*([A-Za-z0-9_-]+)\s*=", lines[index])
         if key and key.group(1) not in parsed.field_lines:
             parsed.field_lines[key.group(1)] = index + 1
-    for name, value in fields.items():
-        # A TOML escape ("\u0041KIA…") hides text from a scan of the stored bytes: the
-        # decoded value becomes a segment of its own whenever it is not written verbatim.
-        for decoded in field_strings(value):
-            if decoded and decoded not in front:
-                line = parsed.field_lines.get(name, 2)
-                parsed.segments.append(TextSegment(decoded, line, "front-matter"))
+    _split_front_matter_segments(parsed, lines, closing)
     _collect_sections(parsed, lines, closing + 1)
+
+
+def _split_front_matter_segments(parsed: ParsedReport, lines: list[str], closing: int) -> None:
+    """Scan the front matter's values as the text they are, not as the TOML that holds them.
+
+    The quotes of ``title = "Deploy to production now"`` are TOML syntax, not a quotation:
+    seen in the whole text, the wording rules would take the value for a phrase only
+    mentioned and lower it to a warning. So the report segment keeps the body only (the front
+    matter lines blanked, line numbers unchanged) and every string value becomes a segment of
+    its own, placed where it is written. A value written with escapes (``"\u0041KIA…"``) is
+    not in the stored text at all; its segment is what the SECRET rule scans besides the text.
+    """
+    assert parsed.fields is not None and parsed.text is not None
+    report_segment = parsed.segments[0]
+    blanked = "\n" * closing + "\n".join(lines[closing:])
+    parsed.segments[0] = TextSegment(blanked, report_segment.first_line, report_segment.where)
+    field_line_numbers = sorted(parsed.field_lines.values())
+    for name, value in parsed.fields.items():
+        line = parsed.field_lines.get(name, 2)
+        later = [at for at in field_line_numbers if at > line]
+        span = range(line, min([*later, closing + 1]))
+        for decoded in field_strings(value):
+            if not decoded:
+                continue
+            at, column = _written_at(lines, span, decoded)
+            parsed.segments.append(
+                TextSegment(decoded, at or line, "front-matter", column or 1, verbatim=bool(at))
+            )
+
+
+def _written_at(lines: list[str], span: range, value: str) -> tuple[int | None, int | None]:
+    """The 1-based line and column where ``value`` is written plainly inside quotes, if it is."""
+    if "\n" in value:
+        return None, None
+    for number in span:
+        text = lines[number - 1]
+        for quote in ('"', "'"):
+            index = text.find(quote + value + quote)
+            if index >= 0:
+                return number, index + 2
+    return None, None
 
 
 def field_strings(value: object) -> Iterator[str]:

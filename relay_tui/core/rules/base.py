@@ -131,4 +131,6 @@ def segment_findings(
             yield finding(match.rule, match.severity, match.message, segment.first_line)
             continue
         line, column = line_and_column(segment.text, match.offset, segment.first_line)
+        if line == segment.first_line:
+            column += segment.first_column - 1
         yield finding(match.rule, match.severity, match.message, line, column)

@@ -86,7 +86,11 @@ def check_secrets(ctx: RuleContext) -> Iterator[Finding]:
         line, column = line_and_column(text, match.start)
         found.append((line, column, match.rule))
         whole_text_hits[(match.rule, line)] += 1
-    segments = [segment for segment in parsed.segments if segment.text != text]
+    segments = [
+        segment
+        for segment in parsed.segments
+        if segment.text != text and not segment.verbatim and segment.where != "report"
+    ]
     for hit in _segment_hits(segments, text):
         key = (hit[2], hit[0])
         if whole_text_hits[key] > 0:
