@@ -24,11 +24,17 @@ def check_card(ctx: RuleContext) -> Iterator[Finding]:
         return
     loaded = ctx.card
     if loaded is None:
+        where = (
+            f"in the project at {quote(str(ctx.workspace.root))}"
+            if ctx.workspace is not None
+            else "because no project (a folder holding .relay/) was found for this report; "
+            "pass --project"
+        )
         yield finding(
             "CARD-001",
             Severity.error,
-            f"There is no card .relay/cards/{workblock}.toml for this workblock, "
-            "so its scope is unknown and not checked.",
+            f"There is no card .relay/cards/{workblock}.toml {where}, "
+            "so the workblock's scope is unknown and not checked.",
             line,
         )
         return
