@@ -630,36 +630,47 @@ async def test_typing_x_in_the_command_palette_does_not_abort(tui_project_dir: P
         assert events(root)[-1] == "RELAY_ABORTED"
 
 
+def record_labels(app: Any, path: Path) -> list[str | None]:
+    """Every label the review screen is handed for ``path`` (None while arriving), in order."""
+    seen: list[str | None] = []
+    review = app.review
+    assert review is not None
+    show_scan = review.show_scan
+
+    def recording(result: Any) -> None:
+        entry = result.entry(path)
+        if entry is not None:
+            seen.append(entry.label)
+        show_scan(result)
+
+    review.show_scan = recording
+    return seen
+
+
+async def last_label(pilot: Any, seen: list[str | None]) -> str | None:
+    """Wait (up to 3 s) until a label is shown, then return it."""
+    for _ in range(300):
+        await pilot.pause(0.01)
+        if seen and seen[-1] is not None:
+            break
+    return seen[-1] if seen else None
+
+
 async def test_report_written_in_chunks_is_never_shown_half(tui_project_dir: Path) -> None:
     root = make_project(tui_project_dir)
     write_report(root, "WB-012-v1.md", report_md(), age_seconds=60)
     app = make_app(root, watch=True, settle=1.0, stable_interval=0.01, poll_interval=30.0)
-    seen: list[str | None] = []
     async with app.run_test(size=PILOT_SIZE) as pilot:
         await settled(pilot)
-        review = app.review
-        assert review is not None
-        show_scan = review.show_scan
-
-        def recording(result: Any) -> None:
-            entry = result.entry(path)
-            if entry is not None:
-                seen.append(entry.label)
-            show_scan(result)
-
-        review.show_scan = recording  # type: ignore[method-assign]
         path = root / ".relay" / "reports" / "WB-012-v2.md"
+        seen = record_labels(app, path)
         data = report_md(report_version=2)
         with path.open("wb") as handle:
             for start in range(0, len(data), len(data) // 3 + 1):
                 handle.write(data[start : start + len(data) // 3 + 1])
                 handle.flush()
                 await pilot.pause(0.3)
-        for _ in range(300):
-            await pilot.pause(0.01)
-            if seen and seen[-1] is not None:
-                break
-        assert seen and seen[-1] == "PASS"
+        assert await last_label(pilot, seen) == "PASS"
         assert set(seen[:-1]) <= {None}, seen  # only "arriving" before the whole file
 
 
@@ -670,21 +681,10 @@ async def test_a_chunk_that_leaves_a_complete_looking_report_is_not_shown(
     root = make_project(tui_project_dir)
     write_report(root, "WB-012-v1.md", report_md(), age_seconds=60)
     app = make_app(root, watch=True, settle=1.0, stable_interval=0.01, poll_interval=30.0)
-    seen: list[str | None] = []
     async with app.run_test(size=PILOT_SIZE) as pilot:
         await settled(pilot)
-        review = app.review
-        assert review is not None
-        show_scan = review.show_scan
         path = root / ".relay" / "reports" / "WB-012-v2.md"
-
-        def recording(result: Any) -> None:
-            entry = result.entry(path)
-            if entry is not None:
-                seen.append(entry.label)
-            show_scan(result)
-
-        review.show_scan = recording  # type: ignore[method-assign]
+        seen = record_labels(app, path)
         data = report_md(report_version=2, extra_body="It is ready to merge.\n")
         cut = len(data) - len(" ready to merge.\n")
         with path.open("wb") as handle:
@@ -693,11 +693,7 @@ async def test_a_chunk_that_leaves_a_complete_looking_report_is_not_shown(
             await pilot.pause(0.3)
             handle.write(data[cut:])
             handle.flush()
-        for _ in range(300):
-            await pilot.pause(0.01)
-            if seen and seen[-1] is not None:
-                break
-        assert seen and seen[-1] == "ERROR"
+        assert await last_label(pilot, seen) == "ERROR"
         assert set(seen[:-1]) <= {None}, seen  # the PASS-looking prefix was never shown
 
 
@@ -708,33 +704,17 @@ async def test_a_report_held_open_by_its_writer_is_not_shown_until_closed(
     root = make_project(tui_project_dir)
     write_report(root, "WB-012-v1.md", report_md(), age_seconds=60)
     app = make_app(root, watch=True, settle=0.2, stable_interval=0.01, poll_interval=30.0)
-    seen: list[str | None] = []
     async with app.run_test(size=PILOT_SIZE) as pilot:
         await settled(pilot)
-        review = app.review
-        assert review is not None
-        show_scan = review.show_scan
         path = root / ".relay" / "reports" / "WB-012-v2.md"
-
-        def recording(result: Any) -> None:
-            entry = result.entry(path)
-            if entry is not None:
-                seen.append(entry.label)
-            show_scan(result)
-
-        review.show_scan = recording  # type: ignore[method-assign]
-        complete_looking = report_md(report_version=2)
+        seen = record_labels(app, path)
         with path.open("wb") as handle:
-            handle.write(complete_looking)  # a whole report, ending in a newline
+            handle.write(report_md(report_version=2))  # a whole report, ending in a newline
             handle.flush()
             await pilot.pause(0.8)  # four times ``settle``: only the open file says "not done"
             assert None in seen and "PASS" not in seen, seen
             handle.write(b"It is ready to merge.\n")
-        for _ in range(300):
-            await pilot.pause(0.01)
-            if seen and seen[-1] is not None:
-                break
-        assert seen and seen[-1] == "ERROR"
+        assert await last_label(pilot, seen) == "ERROR"
         assert set(seen[:-1]) <= {None}, seen
 
 
