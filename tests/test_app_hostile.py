@@ -215,7 +215,7 @@ async def test_abort_closes_the_release_question_and_keeps_the_hold(
         assert label_of(app) == "HOLD_NO_ACTION"
 
 
-async def test_ctrl_x_inside_the_confirmation_aborts(tui_project_dir: Path) -> None:
+async def test_x_and_ctrl_x_inside_the_confirmation_abort(tui_project_dir: Path) -> None:
     root = make_project(tui_project_dir)
     write_report(root, "WB-012-v1.md", report_md())
     app = make_app(root)

@@ -256,23 +256,6 @@ async def test_abort_holds_the_workblock(tui_project_dir: Path) -> None:
         assert outbox_files(root) == []
 
 
-async def test_abort_inside_confirmation(tui_project_dir: Path) -> None:
-    root = make_project(tui_project_dir)
-    write_report(root, "WB-012-v1.md", report_md())
-    app = make_app(root)
-    async with app.run_test(size=PILOT_SIZE) as pilot:
-        await settled(pilot)
-        await pilot.press("c")
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("x")
-        await settled(pilot)
-        assert isinstance(app.screen, ReviewScreen)
-        assert events(root)[-1] == "RELAY_ABORTED"
-        assert "RELAY_CONFIRMED" not in events(root)
-        assert outbox_files(root) == [] and app.clipboard == ""
-        assert label_of(app) == "HOLD_NO_ACTION"
-
-
 async def test_ctrl_x_aborts_and_abort_works_on_history(tui_project_dir: Path) -> None:
     root = make_project(tui_project_dir)
     write_report(root, "WB-012-v1.md", report_md())
