@@ -25,7 +25,8 @@ Matching (``Matcher``). Python's ``re`` pays for every position it tries, so sca
 report with dozens of patterns would take a good fraction of a second. Instead: (1) the
 normalized text becomes bytes in which every non-word character is a space, and one trie-shaped
 regex with a literal space prefix finds every *trigger* (a word prefix such as ``approv`` or
-``merg``) at a word start; symbol triggers such as ``![`` use ``bytes.find``; (2) at each
+``merg``, or letters apart such as ``l g t m``, which is how "L.G.T.M." reads there) at a word
+start; symbol triggers such as ``![`` use ``bytes.find``; (2) at each
 trigger, an entry is tried with ``regex.match`` at the trigger and at the few token starts
 before it that its ``lookback`` allows, and a match must contain the trigger. Triggers are part
 of the rule's definition; every entry's examples must fire, and a test shows that this scan
@@ -818,9 +819,20 @@ _WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_")
 _TO_WORD_SPACE = bytes(code if code in _WORD_BYTES else 32 for code in range(256))
 
 
+_SPACED_LETTERS = re.compile(r"[a-z0-9]( [a-z0-9])+")
+"""A word trigger may also be letters apart ("l g t m"): how ``word_bytes`` shows "L.G.T.M."."""
+_SPACED_LETTERS_MAX = 8
+"""The most letters such a trigger may have."""
+
+
 def _is_word_trigger(trigger: str) -> bool:
-    return bool(trigger) and all(
-        char.isascii() and (char.isalnum() or char == "_") for char in trigger
+    """A word prefix ("approv"), or single letters apart ("l g t m", see ``_SPACED_LETTERS``)."""
+    return bool(trigger) and (
+        all(char.isascii() and (char.isalnum() or char == "_") for char in trigger)
+        or (
+            _SPACED_LETTERS.fullmatch(trigger) is not None
+            and len(trigger) < 2 * _SPACED_LETTERS_MAX
+        )
     )
 
 
@@ -910,8 +922,13 @@ class _Hits:
         if begin >= len(words):
             return False
         # A chunk ends at a space of ``word_bytes``, so no word is cut: every hit starts at a
-        # space and ends before the next one.
+        # space and ends before the next one. Nor does it end after a word of one letter (a
+        # few times at most), so letters apart ("l g t m") are not cut either.
         end = words.find(b" ", begin + _HIT_CHUNK)
+        for _ in range(_SPACED_LETTERS_MAX):
+            if end == -1 or words[end - 1] == 32 or words[end - 2] != 32:
+                break
+            end = words.find(b" ", end + 1)
         end = len(words) if end == -1 else end
         regex = self._triggers.regex
         found = (
@@ -1025,8 +1042,26 @@ def _walk_regex(count: int) -> re.Pattern[bytes]:
     return re.compile(rb"(?:%s){0,%d}" % (_TOKEN_BACKWARDS_SOURCE, count))
 
 
-@lru_cache(maxsize=4)
 def _index(text: str) -> _Index:
+    """The shared index of ``text`` (cached: both families, and the mention and reference checks,
+    read the same texts). A report is one large segment and many small ones (its front matter
+    values): small texts have a cache of their own, so they never push a large one out."""
+    if len(text) < _SMALL_TEXT:
+        return _small_index(text)
+    return _large_index(text)
+
+
+_SMALL_TEXT = 1 << 16
+"""Texts shorter than this many characters are cached apart from the others."""
+
+
+@lru_cache(maxsize=4)
+def _large_index(text: str) -> _Index:
+    return _Index(text)
+
+
+@lru_cache(maxsize=512)
+def _small_index(text: str) -> _Index:
     return _Index(text)
 
 

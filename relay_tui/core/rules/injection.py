@@ -4,8 +4,10 @@ The catalogue is data (``relay_tui/core/patterns/injection.toml``): orders to ig
 instructions, words addressed to the receiving assistant, fake role markers and chat template
 tokens, and remote images (``![…](https://…)``), which a chat client fetches at once so their
 URL can carry data out. Matching is done by ``relay_tui.core.phrases``. One check is code, not
-patterns: a reference-style image (``![x][ref]`` with ``[ref]: https://…`` elsewhere) is
-remote only through its definition (INJECTION-011). The check reads only
+patterns: a reference-style image (``![x][ref]`` with ``[ref]: https://…`` elsewhere, in any
+part of the report) is remote only through its definition (INJECTION-011, block); a remote
+definition of an image file that no image uses shows nothing by itself, so it is a warning.
+The check reads only
 ``ctx.parsed.segments``, so it works on a report and on an assistant's reply alike. A project's
 extra phrases become INJECTION-901.
 """
@@ -36,7 +38,11 @@ REFERENCE_IMAGE_RULE = "INJECTION-011"
 
 # Over normalized text (lower case, "*" read as a space).
 _REFERENCE_IMAGE = re.compile(r"!\[([^\]\n]*)\](?:\[([^\]\n]*)\])?")
-_REMOTE_DEFINITION = re.compile(r"^ {0,3}\[([^\]\n]+)\]:[ \t]*<?(?:(?:https?|ftp):)?//", re.M)
+_REMOTE_DEFINITION = re.compile(
+    r"^ {0,3}\[([^\]\n]+)\]:[ \t]*<?((?:(?:https?|ftp):)?//[^\s>]*)", re.M
+)
+# A URL whose path ends like an image file ("…/badge.svg", "…/p.png?d=1").
+_IMAGE_PATH = re.compile(r"\.(?:png|jpe?g|gif|svg|webp|bmp|ico|avif|tiff?|apng)(?:[?#]|\Z)")
 
 
 @lru_cache(maxsize=16)
@@ -54,28 +60,50 @@ def injection_matcher(extra: tuple[str, ...] = (), disabled: tuple[str, ...] = (
     return Matcher(catalogue, extra_entries=[entry] if entry else [], disabled=disabled)
 
 
-def reference_images(text: str, segment_index: int = 0) -> list[SegmentMatch]:
-    """Reference-style images whose definition points at a remote URL (INJECTION-011)."""
-    return _reference_images(text, segment_index)[0]
+def _label(text: str) -> str:
+    return " ".join(text.split())
+
+
+def remote_definitions(text: str) -> dict[str, str]:
+    """Reference definitions to a remote URL (``[ref]: https://…``): label -> URL."""
+    if "]:" not in text:
+        return {}
+    norm = normalized(text)
+    found: dict[str, str] = {}
+    for definition in _REMOTE_DEFINITION.finditer(norm.text):
+        found.setdefault(_label(definition.group(1)), definition.group(2))
+    return found
+
+
+def reference_images(
+    text: str, segment_index: int = 0, remote: set[str] | None = None
+) -> list[SegmentMatch]:
+    """Reference-style images whose definition points at a remote URL (INJECTION-011).
+
+    ``remote`` names the remote definitions to use (by default those of ``text``): the
+    prepared message may carry an image and its definition from different parts of a report.
+    """
+    return _reference_images(text, segment_index, remote=remote)[0]
 
 
 def _reference_images(
-    text: str, segment_index: int, limit: int | None = None
+    text: str, segment_index: int, limit: int | None = None, remote: set[str] | None = None
 ) -> tuple[list[SegmentMatch], int]:
     """``reference_images``, at most ``limit`` of them, and how many more there are (those
     are only counted, so the work stays small however many there are)."""
-    if "![" not in text or "]:" not in text:
+    if "![" not in text:
         return [], 0
-    norm = normalized(text)
-    remote = {" ".join(found.group(1).split()) for found in _REMOTE_DEFINITION.finditer(norm.text)}
+    if remote is None:
+        remote = set(remote_definitions(text))
     if not remote:
         return [], 0
+    norm = normalized(text)
     entry = load_catalogue("injection").entry(REFERENCE_IMAGE_RULE)
     found: list[SegmentMatch] = []
     more = 0
     for image in _REFERENCE_IMAGE.finditer(norm.text):
         label = image.group(2) or image.group(1)
-        if " ".join(label.split()) not in remote:
+        if _label(label) not in remote:
             continue
         if image.group(2) is None and norm.text[image.end() : image.end() + 1] in ("(", ":"):
             continue  # an inline image (the catalogue judges it) or a definition
@@ -94,6 +122,47 @@ def _reference_images(
             )
         )
     return found, more
+
+
+def _used_labels(text: str) -> set[str]:
+    """The labels that the reference-style images of ``text`` use."""
+    if "![" not in text:
+        return set()
+    return {
+        _label(image.group(2) or image.group(1))
+        for image in _REFERENCE_IMAGE.finditer(normalized(text).text)
+    }
+
+
+def _unused_image_definitions(text: str, segment_index: int, used: set[str]) -> list[SegmentMatch]:
+    """Remote definitions of an image file that no image uses: a ``warning`` each.
+
+    On its own such a line shows nothing and fetches nothing, so it does not block; but its only
+    use is a remote image, so the human is asked to look at it.
+    """
+    norm = normalized(text)
+    entry = load_catalogue("injection").entry(REFERENCE_IMAGE_RULE)
+    found: list[SegmentMatch] = []
+    for definition in _REMOTE_DEFINITION.finditer(norm.text):
+        if _label(definition.group(1)) in used or not _IMAGE_PATH.search(definition.group(2)):
+            continue
+        start, end = norm.source_span(definition.start(), definition.end())
+        quote = quote_excerpt(text[start:end].strip())
+        found.append(
+            SegmentMatch(
+                rule=entry.id,
+                severity=Severity.warning,
+                message=(
+                    f'Defines a remote image that no image here uses: "{quote}" — a chat client '
+                    "would fetch it as soon as an image used it; use a local image or a plain link."
+                ),
+                segment_index=segment_index,
+                offset=start,
+            )
+        )
+        if len(found) >= MAX_FINDINGS_PER_RULE:
+            break
+    return found
 
 
 def _count(more: int) -> SegmentMatch:
@@ -116,15 +185,25 @@ def check_injection(ctx: RuleContext) -> Iterator[Finding]:
     segments = ctx.parsed.segments
     matches = list(scan_segments(matcher, segments))
     if rules.enabled(REFERENCE_IMAGE_RULE):
-        # At most MAX_FINDINGS_PER_RULE are listed over all segments, the rest counted once.
+        # The definitions of every segment count for the images of every segment (a JSON
+        # report's sections end up in one message). At most MAX_FINDINGS_PER_RULE images are
+        # listed over all segments, the rest counted once.
+        definitions = [remote_definitions(segment.text) for segment in segments]
+        remote = {label for found in definitions for label in found}
         listed: list[SegmentMatch] = []
         more = 0
-        for index, segment in enumerate(segments):
-            room = MAX_FINDINGS_PER_RULE - len(listed)
-            images, unlisted = _reference_images(segment.text, index, limit=room)
-            listed.extend(images)
-            more += unlisted
+        if remote:
+            for index, segment in enumerate(segments):
+                room = MAX_FINDINGS_PER_RULE - len(listed)
+                images, unlisted = _reference_images(segment.text, index, room, remote)
+                listed.extend(images)
+                more += unlisted
         matches.extend(listed)
         if more:
             matches.append(_count(more))
+        if any(_IMAGE_PATH.search(url) for found in definitions for url in found.values()):
+            used = {label for segment in segments for label in _used_labels(segment.text)}
+            for index, segment in enumerate(segments):
+                if definitions[index]:
+                    matches.extend(_unused_image_definitions(segment.text, index, used))
     yield from segment_findings(matches, segments, rules)
