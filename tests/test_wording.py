@@ -784,3 +784,20 @@ def test_small_segments_never_push_a_large_text_out_of_the_index_cache() -> None
     for number in range(300):
         phrases._index(f"src/module_{number}.py")
     assert phrases._index(large) is first
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Once the human approves, the branch can be merged.", "none"),
+        ("It can be merged once you approve.", "none"),
+        ("Ready to merge pending human approval.", "none"),
+        ("Safe to deploy after the maintainer's review.", "none"),
+        ("The branch can be merged.", "error"),  # no human in the sentence: readiness
+        ("Ready to merge. The human decides.", "error"),  # another sentence defers nothing
+        ("LGTM once you approve.", "error"),  # a sign-off token is never deferred
+        ("LGTM, merge it once you approve.", "block"),  # an order after a sign-off token
+    ],
+)
+def test_readiness_that_waits_on_a_human_is_a_description(sentence: str, expected: str) -> None:
+    assert outcome(wording_findings(sentence)) == expected

@@ -342,6 +342,9 @@ class Entry:
     """Per-trigger exceptions to ``lookback``."""
     quote_to: str | None = None
     """Optional regex that extends the quoted excerpt past the match (e.g. to a URL's end)."""
+    deferrable: bool = False
+    """A readiness entry whose match is a description when its sentence waits on a human
+    decision (``context.readiness_deferrals``): "once the human approves, it can be merged"."""
     regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
     quote_regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
 
@@ -362,6 +365,8 @@ class ContextRules:
     claim_negators: re.Pattern[str] | None = None
     claim_post_negators: re.Pattern[str] | None = None
     readiness_negators: re.Pattern[str] | None = None
+    readiness_deferrals: re.Pattern[str] | None = None
+    """Anywhere in the sentence: the readiness waits on a human ("once the human approves")."""
     phrase_negators: re.Pattern[str] | None = None
     imperative_leads: re.Pattern[str] | None = None
     imperative_post_nouns: re.Pattern[str] | None = None
@@ -492,6 +497,14 @@ def _context_rules(table: dict[str, Any], macros: dict[str, str]) -> ContextRule
             raise CatalogueError(f"context.{key} must be a regex")
         return re.compile(r"\s*(?:" + compile_pattern(value, macros) + ")")
 
+    def anywhere(key: str) -> re.Pattern[str] | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise CatalogueError(f"context.{key} must be a regex")
+        return re.compile(r"(?<![a-z0-9_])(?:" + compile_pattern(value, macros) + r")(?![a-z0-9_])")
+
     leads_value = table.get("imperative_leads", [])
     if not isinstance(leads_value, list) or not all(isinstance(item, str) for item in leads_value):
         raise CatalogueError("context.imperative_leads must be a list of regexes")
@@ -503,6 +516,7 @@ def _context_rules(table: dict[str, Any], macros: dict[str, str]) -> ContextRule
         claim_negators=words("claim_negators"),
         claim_post_negators=after("claim_post_negators"),
         readiness_negators=words("readiness_negators"),
+        readiness_deferrals=anywhere("readiness_deferrals"),
         phrase_negators=words("phrase_negators") or _word_list_regex(DEFAULT_PHRASE_NEGATORS),
         imperative_leads=imperative_leads,
         imperative_post_nouns=after("imperative_post_nouns"),
@@ -552,6 +566,7 @@ def build_entry(
     lookback: int = 0,
     lookback_by_trigger: dict[str, int] | None = None,
     quote_to: str | None = None,
+    deferrable: bool = False,
     macros: dict[str, str] | None = None,
 ) -> Entry:
     """Check and compile one entry (raises CatalogueError with the reason when it is wrong)."""
@@ -591,6 +606,7 @@ def build_entry(
         lookback=lookback,
         lookback_by_trigger=tuple(sorted(by_trigger.items())),
         quote_to=quote_to,
+        deferrable=deferrable,
         regex=regex,
         quote_regex=quote_regex,
     )
@@ -640,6 +656,7 @@ def parse_catalogue(text: str, name: str = "catalogue") -> Catalogue:
                     for key, value in raw.get("lookback_by_trigger", {}).items()
                 },
                 quote_to=raw.get("quote_to"),
+                deferrable=bool(raw.get("deferrable", False)),
                 macros=macros,
             )
         )
@@ -1478,6 +1495,11 @@ class Matcher:
         negators = context.claim_negators if kind == "claim" else context.readiness_negators
         if negators is not None and negators.search(words):
             return False
+        deferrals = context.readiness_deferrals if entry.deferrable else None
+        if deferrals is not None:
+            sentence = _last_break(_SENTENCE_BREAKS, norm, inner_start, start)
+            if deferrals.search(norm, sentence, _sentence_end(norm, end, inner_end)):
+                return False
         post = context.claim_post_negators if kind == "claim" else None
         return not (post and post.match(norm, end, inner_end))
 
@@ -1732,6 +1754,13 @@ def _backward_breaks(breaks: tuple[str, ...]) -> re.Pattern[str]:
 def _is_stop(text: str) -> bool:
     """A break such as ". " whose end is after its stop, not after its whitespace."""
     return text[0] in ".!?;:" and len(text) == 2
+
+
+def _sentence_end(norm: str, position: int, ceiling: int) -> int:
+    """Where the sentence holding ``position`` ends (at most ``_LOOK_BACK`` further)."""
+    limit = min(ceiling, position + _LOOK_BACK)
+    ends = [found for mark in _SENTENCE_BREAKS if (found := norm.find(mark, position, limit)) >= 0]
+    return min(ends, default=limit)
 
 
 def _clause_end(norm: str, position: int, ceiling: int) -> int:
