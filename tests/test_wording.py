@@ -39,6 +39,7 @@ WORDING_SETS = (
     Path(__file__).parent / "data" / "wording_variants_1.toml",
     Path(__file__).parent / "data" / "wording_heldout_2.toml",
     Path(__file__).parent / "data" / "wording_variants_2.toml",
+    Path(__file__).parent / "data" / "wording_heldout_3.toml",
 )
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 FAMILIES = ("AUTHORITY", "INJECTION")
@@ -144,6 +145,13 @@ WORDING_FLOORS = {
         "injection": 44,
         "warning": 3,
         "benign": 148,
+    },
+    "wording_heldout_3.toml": {
+        "authority": 58,
+        "readiness": 28,
+        "injection": 35,
+        "warning": 4,
+        "benign": 146,
     },
     "wording_variants_2.toml": {
         "authority": 76,
@@ -797,6 +805,9 @@ def test_small_segments_never_push_a_large_text_out_of_the_index_cache() -> None
         ("Ready to merge. The human decides.", "error"),  # another sentence defers nothing
         ("LGTM once you approve.", "error"),  # a sign-off token is never deferred
         ("LGTM, merge it once you approve.", "block"),  # an order after a sign-off token
+        ("The human approves; I only report.", "none"),  # the workflow, in the present tense
+        ("The human approved this.", "block"),  # a claim that approval exists
+        ("The reviewer approves it.", "block"),  # another approver
     ],
 )
 def test_readiness_that_waits_on_a_human_is_a_description(sentence: str, expected: str) -> None:
