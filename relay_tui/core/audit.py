@@ -163,7 +163,7 @@ def read_log(path: Path, head_path: Path | None = None) -> AuditRead:
     previous = GENESIS
     last_hash = GENESIS
     last_seq = 0
-    with _collector_paused():  # 10^5 small dicts would trigger many useless collections
+    with collector_paused():  # 10^5 small dicts would trigger many useless collections
         for number, raw in enumerate(lines, start=1):
             record = _parse_object(raw)
             if record is not None and isinstance(record.get("hash"), str):
@@ -206,8 +206,9 @@ def _unreadable_reason(error: OSError) -> str:
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many acyclic records."""
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many acyclic objects (records, the
+    matches and findings of a large report); anything cyclic is collected after."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

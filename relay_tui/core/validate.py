@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from relay_tui.core.audit import AuditLog, AuditView
+from relay_tui.core.audit import AuditLog, AuditView, collector_paused
 from relay_tui.core.message import (
     MessageInputs,
     build_message,
@@ -203,6 +203,18 @@ def validate_bytes(
     name: str | None = None,
 ) -> Verdict:
     """Validate a report's bytes against the project: findings, label and message."""
+    with collector_paused():  # a large report allocates many short-lived, acyclic objects
+        return _validate_bytes(data, snapshot, now=now, report_path=report_path, name=name)
+
+
+def _validate_bytes(
+    data: bytes,
+    snapshot: ProjectSnapshot,
+    *,
+    now: dt.datetime | None,
+    report_path: Path | None,
+    name: str | None,
+) -> Verdict:
     now = now or dt.datetime.now(dt.UTC)
     workspace = snapshot.workspace
     plain = (
