@@ -450,3 +450,21 @@ def test_a_credential_in_a_text_field_never_reaches_the_disk(log: AuditLog) -> N
     raw = log.path.read_text("utf-8")
     assert token not in raw and raw.count("[REDACTED:") == 3
     assert log.read().intact and record["workblock"].startswith("[REDACTED:")
+
+
+def test_absent_fields_may_be_left_out_on_disk_or_hashed_as_null(log: AuditLog) -> None:
+    """§7: absent values are null. Either way of writing that verifies; an edit still breaks."""
+    written_sparse = {"seq": 1, "event": "HOLD_SET", "actor": "human:a", "prev": GENESIS}
+    written_sparse["hash"] = independent_hash(written_sparse)  # hashed as written
+    filled = {name: None for name in CONTRACT_FIELDS - {"hash"}}
+    filled.update(seq=2, event="HOLD_SET", actor="human:b", prev=written_sparse["hash"])
+    sparse_on_disk = {key: value for key, value in filled.items() if value is not None}
+    sparse_on_disk["hash"] = independent_hash(filled)  # hashed with every field, nulls in
+    lines = [json.dumps(written_sparse), json.dumps(sparse_on_disk)]
+    log.path.write_text("\n".join(lines) + "\n", "utf-8")
+    read = log.read()
+    assert read.intact and len(read.records) == 2
+    assert log.append("HOLD_SET", "human:c")["seq"] == 3 and log.read().intact
+    lines[1] = lines[1].replace("human:b", "human:x")
+    log.path.write_text("\n".join(lines) + "\n", "utf-8")
+    assert log.read().first_bad_seq == 2
