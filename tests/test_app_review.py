@@ -929,3 +929,30 @@ def test_fast_wrap_matches_the_word_by_word_wrap() -> None:
         line = "".join(generator.choice(alphabet) for _ in range(generator.randint(0, 160)))
         width = generator.randint(1, 60)
         assert wrap_cells(line, width) == reference(line, width), (line, width)
+
+
+async def test_abort_on_a_report_still_arriving_holds_its_workblock(tui_project_dir: Path) -> None:
+    """The file name gives the workblock (``<ID>-v<N>.md``) while the bytes are not read yet."""
+    root = make_project(tui_project_dir)
+    write_report(root, "WB-012-v1.md", report_md(), age_seconds=60)
+    app = make_app(root, watch=True, settle=0.2, stable_interval=0.01, poll_interval=30.0)
+    async with app.run_test(size=PILOT_SIZE) as pilot:
+        await settled(pilot)
+        path = root / ".relay" / "reports" / "WB-012-v2.md"
+        seen = record_labels(app, path)
+        with path.open("wb") as handle:
+            handle.write(report_md(report_version=2))
+            handle.flush()
+            for _ in range(100):
+                await pilot.pause(0.02)
+                if None in seen:
+                    break
+            assert seen and seen[-1] is None  # arriving
+            await pilot.press("home")  # the newest entry: the one arriving
+            await pilot.pause()
+            await pilot.press("x")
+            await settled(pilot)
+        record = audit_records(root)[-1]
+        assert record["event"] == "RELAY_ABORTED" and record["workblock"] == "WB-012"
+        assert "file name" in (record["note"] or "")
+        assert await last_label(pilot, seen) == "HOLD_NO_ACTION"

@@ -158,7 +158,7 @@ async def test_nothing_to_relay_titles_name_the_reason(tui_project_dir: Path) ->
             assert isinstance(screen, ConfirmScreen)
             title = " ".join(text_of(screen, "#confirm-title").split())
             assert "Confirm relay" not in title, title
-            assert f"Nothing to relay — {label}" in title, title
+            assert f"Nothing to relay {label}" in title, title
             assert "y relay" not in text_of(screen, "#confirm-hints")
 
 

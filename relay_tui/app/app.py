@@ -422,11 +422,13 @@ class RelayApp(App[int]):
         self, confirming: ConfirmScreen | None = None
     ) -> tuple[Verdict | None, str | None, str | None]:
         """What ``x`` would abort now: (the verdict, the workblock to hold, a note for the
-        record). The report being confirmed, else the one selected on the review screen, else
-        the state's active workblock (noted as such), else no workblock."""
-        from relay_tui.core.validate import report_identity
+        record). The report being confirmed, else the one selected on the review screen (one
+        still arriving by the workblock its file name gives, ``<ID>-v<N>.md``), else the state's
+        active workblock (noted as such), else no workblock."""
+        from relay_tui.core.validate import report_identity, workblock_from_name
 
         verdict: Verdict | None
+        entry = None
         if confirming is not None:
             verdict = confirming.verdict
         else:
@@ -434,6 +436,9 @@ class RelayApp(App[int]):
             verdict = entry.verdict if entry is not None else None
         workblock = report_identity(verdict)[0] if verdict is not None else None
         note = None
+        if workblock is None and entry is not None and entry.verdict is None:
+            workblock = workblock_from_name(entry.path.name)
+            note = "the report was still arriving; its file name gave the workblock"
         if workblock is None:
             state = self.scan.snapshot.state if self.scan and self.scan.snapshot else None
             workblock = (state.active_workblock or None) if state is not None else None
@@ -548,7 +553,7 @@ class RelayApp(App[int]):
             self._relayed_text(outcome.delivered, verdict.message or "", outcome.record["seq"]),
             title="Relayed",
             markup=False,
-            timeout=15 if outcome.delivered.get("clipboard") == "osc52" else 8,
+            timeout=10 if outcome.delivered.get("clipboard") == "osc52" else 6,
         )
         if outcome.failed:
             failed = "; ".join(

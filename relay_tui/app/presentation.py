@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from relay_tui.core.sanitize import sanitize_line
+
 if TYPE_CHECKING:
     from relay_tui.core.validate import Verdict
 
@@ -41,7 +43,7 @@ SEVERITY_STYLES: dict[str, str] = {
 WHY_NOT_RELAYABLE: dict[str, str] = {
     "BLOCKED": (
         "Nothing can be relayed: at least one finding blocks this report. "
-        "A new report is needed; ask Codex for a new version."
+        "A new report is needed (see the findings for what to change)."
     ),
     "ERROR": (
         "Nothing can be relayed until the report is remediated: at least one finding is an "
@@ -49,8 +51,8 @@ WHY_NOT_RELAYABLE: dict[str, str] = {
     ),
     "HOLD_NO_ACTION": (
         "Nothing can be relayed: relaying is on hold (this workblock was aborted or held, or "
-        "state.toml sets hold = true). Only a human releases a hold: press r here, or edit "
-        "the state file for a project-wide hold."
+        "state.toml sets hold = true). Only a human releases a hold: press r on the review "
+        "screen, or edit the state file for a project-wide hold."
     ),
 }
 
@@ -79,6 +81,18 @@ def why_not_relayable(verdict: Verdict, superseded_by: str | None = None) -> str
             "its scope and authorize it; the report is then validated again."
         )
     why = WHY_NOT_RELAYABLE.get(label, "Nothing can be relayed.")
+    if label in ("BLOCKED", "ERROR"):
+        worst = next(
+            (
+                item
+                for item in verdict.findings
+                if item.severity.name == ("block" if label == "BLOCKED" else "error")
+            ),
+            None,
+        )
+        if worst is not None:
+            where = f" (line {worst.line})" if worst.line else ""
+            why += f" First: {worst.rule}{where}: {sanitize_line(worst.message, 200)}"
     if label == "BLOCKED" and card:
         why += " The card is not authorized as it stands either (a)."
     return why

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,7 +19,7 @@ from relay_tui.core.message import (
     message_sha256,
     relay_warnings,
 )
-from relay_tui.core.models import Config, Finding, Label, Severity, State
+from relay_tui.core.models import Config, Finding, Label, Severity, State, is_valid_workblock_id
 from relay_tui.core.report import ParsedReport, parse_report
 from relay_tui.core.rules import RULES, RuleContext
 from relay_tui.core.sanitize import sanitize, sanitize_line
@@ -381,6 +382,17 @@ def superseded_by(path: Path, max_bytes: int) -> Path | None:
 
 def _may_be_report(name: str) -> bool:
     return not name.startswith(".") and name.lower().endswith((".md", ".json"))
+
+
+_REPORT_NAME = re.compile(r"(?P<workblock>.+)-v[0-9]+\.(?:md|json)", re.IGNORECASE)
+
+
+def workblock_from_name(name: str) -> str | None:
+    """The workblock a report file name gives by the contract's pattern ``<ID>-v<N>.md``."""
+    match = _REPORT_NAME.fullmatch(name)
+    if match is None or not is_valid_workblock_id(match.group("workblock")):
+        return None
+    return match.group("workblock")
 
 
 def parsed_identity(parsed: ParsedReport | None) -> tuple[str | None, int]:

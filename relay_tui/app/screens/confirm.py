@@ -152,7 +152,7 @@ class ConfirmScreen(DecisionScreen[None]):
         if self.refusal is not None:
             heading = "Relay refused — nothing was relayed  "
         elif self.obstacle is not None and self.obstacle[0] == label:
-            return Content.styled("Nothing to relay — ", "bold") + chip
+            return Content.styled("Nothing to relay ", "bold") + chip
         elif self.obstacle is not None:
             heading = f"Nothing to relay — {self.obstacle[0]}  "
         else:
@@ -241,6 +241,9 @@ class ConfirmScreen(DecisionScreen[None]):
         index = int((box.id or "ack-0").removeprefix("ack-"))
         if 0 <= index < len(self.warnings):
             box.label = _warning_title(index, self.warnings[index], event.value)
+        if self.notice is not None and len(self.acknowledged) == len(self.warnings):
+            self.notice = None  # "acknowledge each warning first" no longer holds
+            self.show_hints()
 
     def action_acknowledge(self, index: int) -> None:
         """Tick or untick warning ``index`` (0-based)."""

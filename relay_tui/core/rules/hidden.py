@@ -54,9 +54,8 @@ def check_hidden(ctx: RuleContext) -> Iterator[Finding]:
         yield finding(
             "HIDDEN-001",
             Severity.block,
-            f"Hidden {character_name(char)}"
-            + (f" at column {column}" if column else "")
-            + "; it is shown as a visible token.",
+            (f"Column {column}: hidden " if column else "Hidden ")
+            + f"{character_name(char)}; it is shown as a visible token.",
             line,
             column or None,
         )
