@@ -438,11 +438,11 @@ class RelayApp(App[int]):
         note = None
         if workblock is None and entry is not None and entry.verdict is None:
             workblock = workblock_from_name(entry.path.name)
-            note = "the report was still arriving; its file name gave the workblock"
+            note = "the selected report is still arriving: the workblock its file name gives"
         if workblock is None:
             state = self.scan.snapshot.state if self.scan and self.scan.snapshot else None
             workblock = (state.active_workblock or None) if state is not None else None
-            note = "no report selected; the active workblock was held" if workblock else None
+            note = "no report is selected: the state's active workblock" if workblock else None
         return verdict, workblock, note
 
     def action_history(self) -> None:

@@ -100,11 +100,7 @@ class HistoryScreen(Screen[None]):
             )
         else:
             shown = sanitize_line(redact_secrets(workblock), 64)
-            whose = (
-                "the state's active workblock; no report is selected"
-                if note
-                else "the report selected on the review screen"
-            )
+            whose = note or "the report selected on the review screen"
             text = Content.assemble(
                 ("x", "bold"),
                 " abort holds ",
