@@ -209,7 +209,8 @@ async def test_report_arriving_under_open_confirmation_does_not_change_it(
         await settled(pilot)
         assert app.screen is screen and screen.verdict is confirming
         assert app.review.selected.name == "WB-012-v1.md"  # type: ignore[union-attr]
-        # v2 supersedes v1: the confirmation still shows v1, but relaying it is refused.
+        # v2 supersedes v1: the confirmation still shows v1, says so before y, and refuses y.
+        assert screen.notice is not None and "WB-012-v2.md" in screen.notice.plain
         await pilot.press("y")
         await settled(pilot)
         assert "RELAY_CONFIRMED" not in events(root)

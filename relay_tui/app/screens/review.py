@@ -133,7 +133,23 @@ class ReviewScreen(Screen[None]):
                 self.deferred_arrival = newest_arrival
             else:
                 self.selected = newest_arrival
+        self._warn_open_confirmation(result)
         self.refresh_view()
+
+    def _warn_open_confirmation(self, result: ScanResult) -> None:
+        """An open confirmation whose report was just superseded says so before ``y``."""
+        from relay_tui.app.screens.confirm import ConfirmScreen
+
+        dialog = self.app.screen
+        if not isinstance(dialog, ConfirmScreen) or not dialog.relayable:
+            return
+        entry = result.entry(dialog.entry.path)
+        if entry is not None and not entry.current and entry.superseded_name is not None:
+            dialog.say(
+                f"A newer version arrived ({entry.superseded_name}): y will be refused. "
+                "Close this dialog (esc) and review the current version.",
+                "bold $text-warning",
+            )
 
     def on_screen_resume(self) -> None:
         if self.deferred_arrival is not None and self.scan is not None:
