@@ -27,8 +27,6 @@ if TYPE_CHECKING:
     from relay_tui.core.validate import ProjectSnapshot, Verdict
     from relay_tui.core.workspace import Workspace
 
-#: File name endings that can be reports; everything else in the folder is ignored.
-REPORT_SUFFIXES = (".md", ".json")
 #: Folders under ``.relay/`` whose changes never affect a verdict.
 QUIET_FOLDERS = ("outbox", "receipts")
 #: Files the relay itself rewrites on every append (the lock and the head of the audit log).
@@ -48,11 +46,6 @@ def display_name(path: Path) -> str:
     from relay_tui.core.secrets import redact_secrets
 
     return sanitize_line(redact_secrets(path.name), 120)
-
-
-def is_report_name(name: str) -> bool:
-    """True for a file name that may hold a report (no dotfiles, temp or partial files)."""
-    return not name.startswith(".") and name.lower().endswith(REPORT_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -321,6 +314,8 @@ def _file_key(path: Path) -> FileKey | None:
 
 def _list_reports(folder: Path, workspace: Workspace) -> tuple[dict[Path, FileKey], str | None]:
     """Every report-like name in the folder with its key, or why the folder cannot be read."""
+    from relay_tui.core.validate import is_report_name  # loaded by the scan thread already
+
     shown = sanitize_line(workspace.relative(folder), 200)
     if not workspace.relay_dir.is_dir():
         return {}, "The .relay/ folder is gone; waiting for it to come back."

@@ -363,7 +363,7 @@ def superseded_by(path: Path, max_bytes: int) -> Path | None:
         return None
     own_rank = (version, os.lstat(path).st_mtime_ns, path.name)
     try:
-        neighbours = [item for item in os.scandir(path.parent) if _may_be_report(item.name)]
+        neighbours = [item for item in os.scandir(path.parent) if is_report_name(item.name)]
     except OSError:
         return None
     for item in neighbours:
@@ -380,8 +380,13 @@ def superseded_by(path: Path, max_bytes: int) -> Path | None:
     return None
 
 
-def _may_be_report(name: str) -> bool:
-    return not name.startswith(".") and name.lower().endswith((".md", ".json"))
+#: File name endings that can be reports; everything else in the reports folder is ignored.
+REPORT_SUFFIXES = (".md", ".json")
+
+
+def is_report_name(name: str) -> bool:
+    """True for a file name that may hold a report (no dotfiles, temp or partial files)."""
+    return not name.startswith(".") and name.lower().endswith(REPORT_SUFFIXES)
 
 
 _REPORT_NAME = re.compile(r"(?P<workblock>.+)-v[0-9]+\.(?:md|json)", re.IGNORECASE)
